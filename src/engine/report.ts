@@ -1,0 +1,105 @@
+// Results are data: every guest ends with a typed outcome and the list of actions tried, with timings.
+// The JSON report (`--json`), the listr2 tree, the plain CI log and the run journal all read these types.
+
+import type { Action } from '../inventory/types.js'
+import type { GuestState } from '../libvirt/types.js'
+
+export type Verb = Action | 'start' | 'sync-time'
+
+export interface ActionAttempt {
+  action: Verb
+  /** ISO timestamps (wall clock). */
+  startedAt: string
+  endedAt: string
+  durationMs: number
+  result: 'ok' | 'failed' | 'timeout' | 'interrupted'
+  /** Why it was tried: 'primary', 'fallback', 'host-budget' (escalated because the host budget ran out). */
+  reason: 'primary' | 'fallback' | 'host-budget'
+  error?: string
+}
+
+export type GuestOutcome =
+  // stop side
+  | 'stopped'
+  | 'suspended'
+  | 'destroyed'
+  | 'already-off'
+  | 'still-running'
+  // start side
+  | 'started'
+  | 'already-running'
+  | 'not-started'
+  // either
+  | 'planned'
+  | 'failed'
+  | 'interrupted'
+
+export interface GuestRef {
+  uri: string
+  uuid: string
+  name: string
+}
+
+export interface GuestReport extends GuestRef {
+  initialState: GuestState
+  finalState?: GuestState
+  persistent: boolean
+  outcome: GuestOutcome
+  /** True when the outcome is the one asked for (off after stop, running after start). */
+  ok: boolean
+  attempts: ActionAttempt[]
+  durationMs: number
+  /** In the host's saved-guest list at the end of the run. */
+  inSavedList: boolean
+  /** What would be done (for --check) or why nothing was done. */
+  plan?: Verb[]
+  note?: string
+  error?: string
+}
+
+export type HostStatus = 'ok' | 'partial' | 'unreachable' | 'failed' | 'skipped' | 'interrupted'
+
+export interface HostReport {
+  host: string
+  status: HostStatus
+  error?: string
+  durationMs: number
+  guests: GuestReport[]
+  savedList?: { path: string; entries: number }
+}
+
+export interface RunSummary {
+  hosts: number
+  hostsOk: number
+  hostsFailed: number
+  hostsUnreachable: number
+  guests: number
+  guestsOk: number
+  guestsFailed: number
+}
+
+export interface RunReport {
+  command: string
+  runId: string
+  check: boolean
+  startedAt: string
+  endedAt: string
+  durationMs: number
+  exitCode: number
+  interrupted: boolean
+  summary: RunSummary
+  hosts: HostReport[]
+}
+
+export function summarize(hosts: HostReport[]): RunSummary {
+  const guests = hosts.flatMap((h) => h.guests)
+  return {
+    hosts: hosts.length,
+    hostsOk: hosts.filter((h) => h.status === 'ok').length,
+    hostsFailed: hosts.filter((h) => h.status === 'failed' || h.status === 'partial').length,
+    hostsUnreachable: hosts.filter((h) => h.status === 'unreachable').length,
+    guests: guests.length,
+    guestsOk: guests.filter((g) => g.ok).length,
+    guestsFailed: guests.filter((g) => !g.ok).length,
+  }
+}

@@ -1,0 +1,98 @@
+// Runs one job per host across the fleet (`forks` hosts at once), turns connection failures into 'unreachable'
+// host reports, stops starting hosts once interrupted, and assembles the run report and exit code.
+
+import pMap from 'p-map'
+import { errorMessage, HostKeyError, UnreachableError } from '../errors.js'
+import { ExitCode } from '../exit-codes.js'
+import type { HostSpec } from '../inventory/types.js'
+import type { HostSession, Transport } from '../ssh/transport.js'
+import type { Clock } from './clock.js'
+import type { EventBus } from './events.js'
+import type { GuestReport, HostReport, RunReport } from './report.js'
+import { summarize } from './report.js'
+
+export interface RunContext {
+  transport: Transport
+  clock: Clock
+  bus: EventBus
+  runId: string
+  command: string
+  check: boolean
+  forks?: number
+  /** Fires on Ctrl-C / SIGTERM: no new actions start; state already written stays. */
+  signal?: AbortSignal
+}
+
+export interface HostJobContext extends RunContext {
+  host: HostSpec
+  session: HostSession
+  at(): string
+}
+
+export type HostJob = (ctx: HostJobContext) => Promise<{ guests: GuestReport[]; savedList?: { path: string; entries: number }; error?: string }>
+
+export async function runFleet(hosts: HostSpec[], ctx: RunContext, job: HostJob): Promise<RunReport> {
+  const at = () => ctx.clock.wallTime().toISOString()
+  const startedAt = at()
+  const t0 = ctx.clock.now()
+  ctx.bus.emit({ type: 'run-start', command: ctx.command, runId: ctx.runId, hosts: hosts.map((h) => h.name), check: ctx.check, at: startedAt })
+
+  const reports = await pMap(
+    hosts,
+    async (host): Promise<HostReport> => {
+      const h0 = ctx.clock.now()
+      const finish = (r: Omit<HostReport, 'durationMs' | 'host'>): HostReport => {
+        const report: HostReport = { host: host.name, durationMs: Math.round(ctx.clock.now() - h0), ...r }
+        ctx.bus.emit({ type: 'host-done', host: host.name, report, at: at() })
+        return report
+      }
+      if (ctx.signal?.aborted) return finish({ status: 'skipped', error: 'interrupted before this host was reached', guests: [] })
+      ctx.bus.emit({ type: 'host-start', host: host.name, at: at() })
+      let session: HostSession
+      try {
+        session = await ctx.transport.connect(host, ctx.signal)
+      } catch (err) {
+        const kind = err instanceof HostKeyError || err instanceof UnreachableError ? 'unreachable' : 'failed'
+        ctx.bus.emit({ type: 'log', level: 'error', host: host.name, message: errorMessage(err), at: at() })
+        return finish({ status: ctx.signal?.aborted ? 'interrupted' : kind, error: errorMessage(err), guests: [] })
+      }
+      ctx.bus.emit({ type: 'host-connected', host: host.name, at: at() })
+      try {
+        const r = await job({ ...ctx, host, session, at })
+        const failed = r.guests.some((g) => !g.ok)
+        const interrupted = r.guests.some((g) => g.outcome === 'interrupted') || (ctx.signal?.aborted ?? false)
+        const status = r.error ? 'failed' : interrupted && failed ? 'interrupted' : failed ? 'partial' : 'ok'
+        return finish({ status, guests: r.guests, ...(r.error ? { error: r.error } : {}), ...(r.savedList ? { savedList: r.savedList } : {}) })
+      } catch (err) {
+        ctx.bus.emit({ type: 'log', level: 'error', host: host.name, message: errorMessage(err), at: at() })
+        const status = err instanceof UnreachableError ? 'unreachable' : 'failed'
+        return finish({ status, error: errorMessage(err), guests: [] })
+      }
+    },
+    { concurrency: Math.max(1, ctx.forks ?? 10), stopOnError: false },
+  )
+
+  const interrupted = ctx.signal?.aborted ?? false
+  const report: RunReport = {
+    command: ctx.command,
+    runId: ctx.runId,
+    check: ctx.check,
+    startedAt,
+    endedAt: at(),
+    durationMs: Math.round(ctx.clock.now() - t0),
+    exitCode: exitCodeFor(reports, interrupted),
+    interrupted,
+    summary: summarize(reports),
+    hosts: reports,
+  }
+  ctx.bus.emit({ type: 'run-done', report, at: report.endedAt })
+  return report
+}
+
+/** Interrupted beats unreachable beats partial: the code names the worst thing that happened. */
+export function exitCodeFor(hosts: HostReport[], interrupted: boolean): number {
+  if (interrupted) return ExitCode.interrupted
+  if (hosts.some((h) => h.status === 'unreachable')) return ExitCode.unreachable
+  if (hosts.some((h) => h.status !== 'ok')) return ExitCode.partial
+  return ExitCode.ok
+}

@@ -1,0 +1,156 @@
+// Applies a host's start plan: start what its saved list holds (or the named guests), `parallel` at a time, with at
+// least `startDelayMs` between two starts (libvirt-guests' START_DELAY). An entry leaves the list only once its guest is
+// confirmed running; a failed start stays listed and is reported.
+
+import { errorMessage } from '../errors.js'
+import type { HostSpec } from '../inventory/types.js'
+import { VirshDriver } from '../libvirt/driver.js'
+import type { Guest } from '../libvirt/types.js'
+import { StateWatcher } from '../libvirt/watcher.js'
+import { SavedListStore, removeEntries } from '../state/saved-list.js'
+import type { HostJob, HostJobContext, RunContext } from './fleet.js'
+import { runFleet } from './fleet.js'
+import type { StartOptions, StartTarget } from './plan.js'
+import { planHostStart } from './plan.js'
+import type { ActionAttempt, GuestReport, RunReport } from './report.js'
+import { Semaphore } from './semaphore.js'
+
+export interface StartRunOptions extends StartOptions {
+  pollMs?: number
+}
+
+export function runStart(hosts: HostSpec[], ctx: RunContext, o: StartRunOptions): Promise<RunReport> {
+  return runFleet(hosts, ctx, startHostJob(o))
+}
+
+export function startHostJob(o: StartRunOptions): HostJob {
+  return async (ctx) => {
+    const driver = new VirshDriver(ctx.session, { bypassCache: o.bypassCache })
+    const store = new SavedListStore(ctx.session, ctx.host.stateDir, o.libvirtGuestsList ?? false)
+    const saved = await store.read()
+    const live: Guest[] = []
+    for (const uri of ctx.host.uris) live.push(...(await driver.list(uri)))
+    const plan = planHostStart(ctx.host, saved, live, o)
+    ctx.bus.emit({
+      type: 'host-planned',
+      host: ctx.host.name,
+      guests: plan.targets.map((t) => ({ ...refOf(t), plan: t.kind === 'start' ? (['start'] as const).slice() : [] })),
+      at: ctx.at(),
+    })
+    if (ctx.check) {
+      return {
+        guests: plan.targets.map((t) => ({
+          ...base(t),
+          outcome: t.kind === 'already-running' ? ('already-running' as const) : t.kind === 'missing' ? ('not-started' as const) : ('planned' as const),
+          ok: t.kind !== 'missing',
+          attempts: [],
+          durationMs: 0,
+          plan: t.kind === 'start' ? ['start' as const] : [],
+          ...(t.kind === 'missing' ? { error: 'guest is not defined on this host (kept in the saved list)' } : {}),
+        })),
+        savedList: { path: store.path, entries: saved.entries.length },
+      }
+    }
+    const watcher = new StateWatcher(driver, ctx.clock, o.pollMs)
+    if (plan.targets.some((t) => t.kind === 'start')) watcher.start(ctx.host.uris)
+    const slots = new Semaphore(Math.max(1, plan.parallel))
+    let nextStartAt = ctx.clock.now()
+    const interrupt = ctx.signal ?? new AbortController().signal
+    const dropFromList = async (t: StartTarget) => {
+      if (!t.entry) return
+      const updated = await store.update((l) => removeEntries(l, [t.entry as { uri: string; uuid: string }]))
+      remaining = updated.entries.length
+    }
+    let remaining = saved.entries.length
+
+    const one = async (t: StartTarget): Promise<GuestReport> => {
+      const g0 = ctx.clock.now()
+      const attempts: ActionAttempt[] = []
+      const done = (r: Pick<GuestReport, 'outcome' | 'ok'> & Partial<GuestReport>): GuestReport => {
+        const report: GuestReport = { ...base(t), attempts, durationMs: Math.round(ctx.clock.now() - g0), ...r }
+        ctx.bus.emit({ type: 'guest-done', host: ctx.host.name, guest: report, at: ctx.at() })
+        return report
+      }
+      if (t.kind === 'missing') return done({ outcome: 'not-started', ok: false, error: 'guest is not defined on this host (kept in the saved list)', inSavedList: true })
+      if (t.kind === 'already-running') {
+        await dropFromList(t)
+        return done({ outcome: 'already-running', ok: true, inSavedList: false, finalState: 'running' })
+      }
+      const guest = t.guest as Guest
+      if (!(await slots.acquire(interrupt))) return done({ outcome: 'interrupted', ok: false, note: 'interrupted before its turn: not started', inSavedList: !!t.entry })
+      try {
+        // START_DELAY: space out the starts themselves, whatever the parallelism.
+        const wait = nextStartAt - ctx.clock.now()
+        nextStartAt = Math.max(nextStartAt, ctx.clock.now()) + plan.startDelayMs
+        if (wait > 0) {
+          try {
+            await ctx.clock.sleep(wait, interrupt)
+          } catch {
+            return done({ outcome: 'interrupted', ok: false, note: 'interrupted before its turn: not started', inSavedList: !!t.entry })
+          }
+        }
+        const ref = refOf(t)
+        const startedAt = ctx.at()
+        const s0 = ctx.clock.now()
+        ctx.bus.emit({ type: 'guest-action', host: ctx.host.name, guest: ref, action: 'start', reason: 'primary', at: startedAt })
+        const record = (result: ActionAttempt['result'], error?: string, action: ActionAttempt['action'] = 'start', t1 = s0, at1 = startedAt) => {
+          const a: ActionAttempt = { action, startedAt: at1, endedAt: ctx.at(), durationMs: Math.round(ctx.clock.now() - t1), result, reason: 'primary', ...(error ? { error } : {}) }
+          attempts.push(a)
+          ctx.bus.emit({ type: 'guest-action-result', host: ctx.host.name, guest: ref, action, result, ...(error ? { error } : {}), at: a.endedAt })
+        }
+        try {
+          await driver.start(guest.uri, guest.uuid, interrupt)
+        } catch (err) {
+          // Raced with someone else starting it? Then it is running, which is what we want.
+          const state = await driver.state(guest.uri, guest.uuid).catch(() => undefined)
+          if (state !== 'running') {
+            record(interrupt.aborted ? 'interrupted' : 'failed', errorMessage(err))
+            return done({ outcome: interrupt.aborted ? 'interrupted' : 'not-started', ok: false, error: errorMessage(err), inSavedList: !!t.entry })
+          }
+        }
+        const r = await watcher.waitFor(ref, 'running', plan.timeoutMs, interrupt)
+        if (r !== 'reached') {
+          const msg = r === 'timeout' ? `not running within ${plan.timeoutMs / 1000}s after start` : 'interrupted'
+          record(r === 'timeout' ? 'timeout' : 'interrupted', msg)
+          return done({ outcome: r === 'timeout' ? 'not-started' : 'interrupted', ok: false, error: msg, inSavedList: !!t.entry })
+        }
+        record('ok')
+        await dropFromList(t)
+        let note: string | undefined
+        if (o.syncTime && (guest.managedSave || t.entry?.action === 'suspend')) {
+          const y0 = ctx.clock.now()
+          const yAt = ctx.at()
+          try {
+            await driver.syncTime(guest.uri, guest.uuid, interrupt)
+            record('ok', undefined, 'sync-time', y0, yAt)
+          } catch (err) {
+            // A guest without an agent cannot sync: worth a note, not a failure (as libvirt-guests).
+            note = `time sync failed: ${errorMessage(err)}`
+            record('failed', errorMessage(err), 'sync-time', y0, yAt)
+          }
+        }
+        return done({ outcome: 'started', ok: true, inSavedList: false, finalState: 'running', ...(note ? { note } : {}) })
+      } finally {
+        slots.release()
+      }
+    }
+    try {
+      const guests = await Promise.all(plan.targets.map(one))
+      return { guests, savedList: { path: store.path, entries: remaining } }
+    } finally {
+      watcher.close()
+    }
+  }
+}
+
+function refOf(t: StartTarget): { uri: string; uuid: string; name: string } {
+  const src = t.guest ?? t.entry
+  if (!src) throw new Error('start target without guest or entry')
+  return { uri: src.uri, uuid: src.uuid, name: src.name }
+}
+
+function base(t: StartTarget): Omit<GuestReport, 'outcome' | 'ok' | 'attempts' | 'durationMs'> {
+  return { ...refOf(t), initialState: t.guest?.state ?? 'unknown', persistent: t.guest?.persistent ?? true, inSavedList: !!t.entry }
+}
+
+export type { HostJobContext }

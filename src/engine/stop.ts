@@ -1,0 +1,223 @@
+// Applies a host's stop plan: saved list first (before any guest is touched), then each guest's action chain under
+// the per-host parallel limit, a per-guest timeout per step and an optional host budget. When the budget runs out,
+// every guest not yet off escalates: a running step is cut and the next fallback tried; a guest still queued starts
+// directly at its first fallback (or, with none, has its action requested once). No guest is silently skipped.
+
+import { errorMessage, UnreachableError } from '../errors.js'
+import type { Action, HostSpec } from '../inventory/types.js'
+import { VirshDriver } from '../libvirt/driver.js'
+import type { Guest } from '../libvirt/types.js'
+import { StateWatcher } from '../libvirt/watcher.js'
+import { SavedListStore, mergeEntries } from '../state/saved-list.js'
+import type { HostJob, HostJobContext, RunContext } from './fleet.js'
+import { runFleet } from './fleet.js'
+import type { HostStopPlan, StopOptions, StopTarget } from './plan.js'
+import { planHostStop } from './plan.js'
+import type { ActionAttempt, GuestOutcome, GuestReport, RunReport } from './report.js'
+import { anySignal, Semaphore } from './semaphore.js'
+
+export interface StopRunOptions extends StopOptions {
+  /** Safety-net poll interval for guest states (events do the real work). */
+  pollMs?: number
+}
+
+const OUTCOME: Record<Action, GuestOutcome> = { shutdown: 'stopped', suspend: 'suspended', destroy: 'destroyed' }
+
+export function runStop(hosts: HostSpec[], ctx: RunContext, o: StopRunOptions): Promise<RunReport> {
+  return runFleet(hosts, ctx, stopHostJob(o))
+}
+
+export function stopHostJob(o: StopRunOptions): HostJob {
+  return async (ctx) => {
+    const driver = new VirshDriver(ctx.session, { bypassCache: o.bypassCache, mode: o.mode })
+    const guests: Guest[] = []
+    for (const uri of ctx.host.uris) guests.push(...(await driver.list(uri)))
+    const plan = planHostStop(ctx.host, guests, o)
+    ctx.bus.emit({
+      type: 'host-planned',
+      host: ctx.host.name,
+      guests: plan.targets.map((t) => ({ uri: t.guest.uri, uuid: t.guest.uuid, name: t.guest.name, plan: t.chain })),
+      at: ctx.at(),
+    })
+    const store = new SavedListStore(ctx.session, ctx.host.stateDir, o.libvirtGuestsList ?? false)
+    if (ctx.check) {
+      const list = await store.read()
+      const inList = new Set(list.entries.map((e) => e.uuid))
+      return { guests: reportPlanOnly(plan, inList), savedList: { path: store.path, entries: list.entries.length } }
+    }
+    // Nothing lost: the list is on the host's disk before any guest is asked to stop.
+    const savedAt = ctx.at()
+    const list = await store.update((l) =>
+      mergeEntries(l, plan.save.map((g) => ({ uri: g.uri, uuid: g.uuid, name: g.name, action: plan.settings.action, savedAt, runId: ctx.runId }))),
+    )
+    ctx.bus.emit({ type: 'saved-list-written', host: ctx.host.name, path: store.path, entries: list.entries.length, at: ctx.at() })
+    const inList = new Set(list.entries.map((e) => e.uuid))
+
+    const watcher = new StateWatcher(driver, ctx.clock, o.pollMs)
+    if (plan.targets.length > 0) watcher.start(ctx.host.uris)
+    try {
+      const acted = await executeStopPlan(ctx, plan, driver, watcher, inList)
+      return {
+        guests: [...acted, ...reportSide(plan, inList)],
+        savedList: { path: store.path, entries: list.entries.length },
+      }
+    } finally {
+      watcher.close()
+    }
+  }
+}
+
+function baseReport(g: Guest, inList: Set<string>): Omit<GuestReport, 'outcome' | 'ok' | 'attempts' | 'durationMs'> {
+  return { uri: g.uri, uuid: g.uuid, name: g.name, initialState: g.state, persistent: g.persistent, inSavedList: inList.has(g.uuid) }
+}
+
+function reportPlanOnly(plan: HostStopPlan, inList: Set<string>): GuestReport[] {
+  return [
+    ...plan.targets.map((t) => ({ ...baseReport(t.guest, inList), outcome: 'planned' as const, ok: true, attempts: [], durationMs: 0, plan: t.chain, ...(t.note ? { note: t.note } : {}) })),
+    ...reportSide(plan, inList),
+  ]
+}
+
+function reportSide(plan: HostStopPlan, inList: Set<string>): GuestReport[] {
+  return [
+    ...plan.impossible.map((x) => ({ ...baseReport(x.guest, inList), outcome: 'still-running' as const, ok: false, attempts: [], durationMs: 0, error: x.reason })),
+    ...plan.excluded.map((x) => ({ ...baseReport(x.guest, inList), outcome: 'still-running' as const, ok: true, attempts: [], durationMs: 0, note: x.reason })),
+    ...plan.alreadyOff.map((g) => ({ ...baseReport(g, inList), outcome: 'already-off' as const, ok: true, attempts: [], durationMs: 0, finalState: g.state })),
+  ]
+}
+
+async function executeStopPlan(ctx: HostJobContext, plan: HostStopPlan, driver: VirshDriver, watcher: StateWatcher, inList: Set<string>): Promise<GuestReport[]> {
+  const { settings } = plan
+  const budget = new AbortController()
+  const budgetTimer = new AbortController()
+  const hostBudgetMs = settings.hostTimeoutMs
+  if (hostBudgetMs !== undefined) {
+    ctx.clock.sleep(hostBudgetMs, budgetTimer.signal).then(
+      () => {
+        ctx.bus.emit({ type: 'log', level: 'warn', host: ctx.host.name, message: `host budget of ${hostBudgetMs / 1000}s exhausted: escalating every guest not yet off`, at: ctx.at() })
+        budget.abort(new Error('host budget exhausted'))
+      },
+      () => undefined,
+    )
+  }
+  const interrupt = ctx.signal ?? new AbortController().signal
+  const slots = new Semaphore(Math.max(1, settings.parallel))
+
+  const one = async (t: StopTarget): Promise<GuestReport> => {
+    const g0 = ctx.clock.now()
+    const attempts: ActionAttempt[] = []
+    const done = (outcome: GuestOutcome, ok: boolean, extra: Partial<GuestReport> = {}): GuestReport => {
+      const r: GuestReport = { ...baseReport(t.guest, inList), outcome, ok, attempts, durationMs: Math.round(ctx.clock.now() - g0), ...(t.note ? { note: t.note } : {}), ...extra }
+      ctx.bus.emit({ type: 'guest-done', host: ctx.host.name, guest: r, at: ctx.at() })
+      return r
+    }
+    const gotSlot = await slots.acquire(anySignal([budget.signal, interrupt]))
+    try {
+      if (interrupt.aborted) return done('interrupted', false, { note: 'interrupted before its turn: not touched' })
+      let index = 0
+      let reason: ActionAttempt['reason'] = 'primary'
+      let requestOnly = false
+      if (!gotSlot) {
+        // Host budget ran out while this guest was queued: go straight to the first fallback.
+        reason = 'host-budget'
+        if (t.chain.length > 1) index = 1
+        else requestOnly = true
+      }
+      for (; index < t.chain.length; index++) {
+        const action = t.chain[index] as Action
+        const budgetLive = !budget.signal.aborted
+        const r = await attempt(ctx, driver, watcher, t.guest, action, reason, {
+          timeoutMs: requestOnly && action === 'shutdown' ? 0 : settings.timeoutMs,
+          cut: budgetLive ? budget.signal : undefined,
+          interrupt,
+        })
+        attempts.push(r.attempt)
+        if (r.attempt.result === 'ok') return done(OUTCOME[action], true, { finalState: 'shut off' })
+        if (r.attempt.result === 'interrupted') return done('interrupted', false, { error: 'interrupted while in progress' })
+        if (r.fatal) return done('failed', false, { error: r.attempt.error })
+        reason = budgetLive && budget.signal.aborted ? 'host-budget' : 'fallback'
+      }
+      const last = attempts[attempts.length - 1]
+      const note = requestOnly ? `host budget exhausted before its turn: ${t.chain[0]} requested, not confirmed` : undefined
+      return done('still-running', false, { error: last?.error ?? 'not off', ...(note ? { note } : {}) })
+    } finally {
+      if (gotSlot) slots.release()
+    }
+  }
+
+  try {
+    return await Promise.all(plan.targets.map(one))
+  } finally {
+    budgetTimer.abort()
+  }
+}
+
+interface AttemptLimits {
+  timeoutMs: number
+  /** The host budget: cuts the step short when it fires. */
+  cut?: AbortSignal
+  interrupt: AbortSignal
+}
+
+async function attempt(
+  ctx: HostJobContext,
+  driver: VirshDriver,
+  watcher: StateWatcher,
+  g: Guest,
+  action: Action,
+  reason: ActionAttempt['reason'],
+  limits: AttemptLimits,
+): Promise<{ attempt: ActionAttempt; fatal: boolean }> {
+  const ref = { uri: g.uri, uuid: g.uuid, name: g.name }
+  const startedAt = ctx.at()
+  const t0 = ctx.clock.now()
+  ctx.bus.emit({ type: 'guest-action', host: ctx.host.name, guest: ref, action, reason, at: startedAt })
+  const finish = (result: ActionAttempt['result'], error?: string, fatal = false) => {
+    const a: ActionAttempt = { action, startedAt, endedAt: ctx.at(), durationMs: Math.round(ctx.clock.now() - t0), result, reason, ...(error ? { error } : {}) }
+    ctx.bus.emit({ type: 'guest-action-result', host: ctx.host.name, guest: ref, action, result, ...(error ? { error } : {}), at: a.endedAt })
+    return { attempt: a, fatal }
+  }
+  // One signal for "stop waiting": step timeout, host budget, or interrupt.
+  const stepTimer = new AbortController()
+  const timedOut = new AbortController()
+  ctx.clock.sleep(limits.timeoutMs, stepTimer.signal).then(
+    () => timedOut.abort(new Error('timeout')),
+    () => undefined,
+  )
+  const stop = anySignal([timedOut.signal, limits.cut, limits.interrupt])
+  const why = (): ActionAttempt['result'] => (limits.interrupt.aborted ? 'interrupted' : 'timeout')
+  const whyText = () =>
+    limits.interrupt.aborted ? 'interrupted' : limits.cut?.aborted ? 'host budget exhausted' : `no result within ${limits.timeoutMs / 1000}s`
+  try {
+    if (action === 'shutdown') {
+      await driver.shutdown(g.uri, g.uuid, limits.interrupt)
+      const r = await watcher.waitFor(ref, 'off', limits.timeoutMs, anySignal([limits.cut, limits.interrupt]))
+      if (r === 'reached') return finish('ok')
+      return finish(r === 'timeout' ? 'timeout' : why(), r === 'timeout' ? `did not power off within ${limits.timeoutMs / 1000}s (ACPI ignored or slow)` : whyText())
+    }
+    if (action === 'suspend') {
+      try {
+        await driver.managedsave(g.uri, g.uuid, stop)
+      } catch (err) {
+        if (stop.aborted) {
+          await driver.abortJob(g.uri, g.uuid)
+          return finish(why(), whyText())
+        }
+        throw err
+      }
+      return finish('ok')
+    }
+    await driver.destroy(g.uri, g.uuid, anySignal([timedOut.signal, limits.interrupt]))
+    return finish('ok')
+  } catch (err) {
+    if (stop.aborted && !(err instanceof UnreachableError)) return finish(why(), whyText())
+    // The guest may have gone off by itself meanwhile (e.g. it finished an earlier ACPI request).
+    if (!(err instanceof UnreachableError)) {
+      const state = await driver.state(g.uri, g.uuid).catch(() => 'unknown' as const)
+      if (state === undefined || state === 'shut off') return finish('ok')
+    }
+    return finish('failed', errorMessage(err), err instanceof UnreachableError)
+  } finally {
+    stepTimer.abort()
+  }
+}

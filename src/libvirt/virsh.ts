@@ -1,0 +1,128 @@
+// virsh command builders (argv arrays; quoting happens once in the transport) and parsers for virsh 9.x output.
+// Guests are always addressed by UUID: names may contain anything, UUIDs cannot be confused.
+
+import type { Guest, GuestState } from './types.js'
+
+export interface VirshOptions {
+  bypassCache?: boolean
+  /** shutdown mode: 'acpi' (default) or 'agent' (guest agent). */
+  mode?: 'acpi' | 'agent'
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+export function isUuid(s: string): boolean {
+  return UUID_RE.test(s)
+}
+
+function requireUuid(uuid: string): string {
+  if (!isUuid(uuid)) throw new Error(`not a UUID: ${JSON.stringify(uuid)}`)
+  return uuid
+}
+
+export function virsh(uri: string, ...args: string[]): string[] {
+  return ['virsh', '-c', uri, ...args]
+}
+
+/** One virsh process lists every guest with UUID, name and the facts we need, in marked sections. */
+export const LIST_SECTIONS = ['all', 'running', 'paused', 'shutoff', 'transient', 'managed-save', 'autostart'] as const
+const SECTION_COMMANDS: Record<(typeof LIST_SECTIONS)[number], string> = {
+  all: 'list --all --uuid --name',
+  running: 'list --uuid --state-running',
+  paused: 'list --uuid --state-paused',
+  shutoff: 'list --uuid --state-shutoff',
+  transient: 'list --uuid --transient',
+  'managed-save': 'list --all --uuid --with-managed-save',
+  autostart: 'list --all --uuid --autostart',
+}
+export const LIST_SCRIPT = [...LIST_SECTIONS.map((s) => `echo @@${s}; ${SECTION_COMMANDS[s]}`), 'echo @@end'].join('; ')
+
+export const listArgv = (uri: string): string[] => virsh(uri, LIST_SCRIPT)
+export const domstateArgv = (uri: string, uuid: string): string[] => virsh(uri, 'domstate', requireUuid(uuid))
+export const shutdownArgv = (uri: string, uuid: string, o: VirshOptions = {}): string[] =>
+  virsh(uri, 'shutdown', requireUuid(uuid), ...(o.mode === 'agent' ? ['--mode', 'agent'] : []))
+export const managedsaveArgv = (uri: string, uuid: string, o: VirshOptions = {}): string[] =>
+  virsh(uri, 'managedsave', requireUuid(uuid), ...(o.bypassCache ? ['--bypass-cache'] : []))
+export const destroyArgv = (uri: string, uuid: string): string[] => virsh(uri, 'destroy', requireUuid(uuid))
+export const startArgv = (uri: string, uuid: string, o: VirshOptions = {}): string[] =>
+  virsh(uri, 'start', requireUuid(uuid), ...(o.bypassCache ? ['--bypass-cache'] : []))
+export const domjobabortArgv = (uri: string, uuid: string): string[] => virsh(uri, 'domjobabort', requireUuid(uuid))
+export const domtimeSyncArgv = (uri: string, uuid: string): string[] => virsh(uri, 'domtime', requireUuid(uuid), '--sync')
+export const eventLoopArgv = (uri: string): string[] => virsh(uri, 'event', '--all', '--loop', '--timestamp')
+
+export class ParseError extends Error {}
+
+/**
+ * Parse LIST_SCRIPT output. Guests neither running, paused nor shut off (in shutdown, crashed, pmsuspended) come back
+ * with state 'unknown' and are listed in `needState` so the caller asks `domstate` for them.
+ */
+export function parseGuestList(uri: string, stdout: string): { guests: Guest[]; needState: string[] } {
+  const sections = new Map<string, string[]>()
+  let current: string[] | undefined
+  for (const raw of stdout.split('\n')) {
+    const line = raw.replace(/\r$/, '')
+    const marker = /^@@([a-z-]+)$/.exec(line)
+    if (marker) {
+      current = []
+      sections.set(marker[1] as string, current)
+      continue
+    }
+    if (line.trim() === '') continue
+    if (!current) throw new ParseError(`unexpected virsh output before first section: ${JSON.stringify(line)}`)
+    current.push(line)
+  }
+  if (!sections.has('end')) throw new ParseError('virsh list output is truncated (no end marker)')
+  for (const s of LIST_SECTIONS) if (!sections.has(s)) throw new ParseError(`virsh list output lacks section ${s}`)
+  const set = (s: string) => new Set((sections.get(s) ?? []).map((l) => l.trim()))
+  const running = set('running')
+  const paused = set('paused')
+  const shutoff = set('shutoff')
+  const transient = set('transient')
+  const managed = set('managed-save')
+  const autostart = set('autostart')
+  const guests: Guest[] = []
+  const needState: string[] = []
+  for (const line of sections.get('all') ?? []) {
+    const m = /^\s*([0-9a-fA-F-]{36})\s(.*)$/.exec(line)
+    if (!m || !isUuid(m[1] as string)) throw new ParseError(`cannot parse guest line ${JSON.stringify(line)}`)
+    const uuid = (m[1] as string).toLowerCase()
+    const name = m[2] as string
+    let state: GuestState = 'unknown'
+    if (running.has(uuid)) state = 'running'
+    else if (paused.has(uuid)) state = 'paused'
+    else if (shutoff.has(uuid)) state = 'shut off'
+    else needState.push(uuid)
+    guests.push({ uri, uuid, name, state, persistent: !transient.has(uuid), managedSave: managed.has(uuid), autostart: autostart.has(uuid) })
+  }
+  return { guests, needState }
+}
+
+const STATES: GuestState[] = ['running', 'idle', 'paused', 'in shutdown', 'shut off', 'crashed', 'pmsuspended']
+
+/** Parse `virsh domstate` output ("running", "shut off", "running (booted)" with --reason). */
+export function parseDomstate(stdout: string): GuestState {
+  const text = stdout.trim().replace(/\s*\(.*\)$/, '')
+  return (STATES as string[]).includes(text) ? (text as GuestState) : 'unknown'
+}
+
+/** virsh reports a missing guest this way; for a transient guest after it stopped, that means "off". */
+export function isNoDomainError(stderr: string): boolean {
+  return /failed to get domain|Domain not found|no domain with matching/i.test(stderr)
+}
+
+export interface LifecycleEvent {
+  name: string
+  event: string
+  detail: string
+}
+
+/**
+ * Parse a `virsh event --all --loop --timestamp` line, e.g.
+ * `2026-11-23 23:18:35.690+0000: event 'lifecycle' for domain 'h1-g1': Stopped Shutdown`.
+ * Names may contain quotes, so the name is everything between "domain '" and the last "': ".
+ */
+export function parseEventLine(line: string): LifecycleEvent | null {
+  const m = /event 'lifecycle' for domain '(.*)': (\S+)(?: (.*))?$/.exec(line.replace(/\r$/, ''))
+  if (!m) return null
+  return { name: m[1] as string, event: m[2] as string, detail: (m[3] ?? '').trim() }
+}

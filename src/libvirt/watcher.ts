@@ -1,0 +1,114 @@
+// Waits for guests to reach a state. Completion comes from one `virsh event --all --loop` stream per host and URI;
+// a slow domstate poll is only the safety net (lost events, a stream that could not start). No fixed sleeps.
+
+import type { Clock } from '../engine/clock.js'
+import type { LineStream } from '../ssh/transport.js'
+import type { VirshDriver } from './driver.js'
+import type { GuestState } from './types.js'
+import { isActive } from './types.js'
+import { eventLoopArgv, parseEventLine } from './virsh.js'
+
+export type Want = 'off' | 'running'
+
+interface Waiter {
+  uri: string
+  uuid: string
+  name: string
+  want: Want
+  resolve: (r: 'reached' | 'timeout' | 'aborted') => void
+  checking: boolean
+}
+
+export function reached(state: GuestState | undefined, want: Want): boolean {
+  if (want === 'off') return state === undefined || state === 'shut off' || state === 'crashed'
+  return state !== undefined && isActive(state) && state !== 'in shutdown' && state !== 'paused'
+}
+
+export class StateWatcher {
+  private waiters = new Set<Waiter>()
+  private streams: LineStream[] = []
+  private pollTimer?: AbortController
+  private closed = false
+
+  constructor(
+    private readonly driver: VirshDriver,
+    private readonly clock: Clock,
+    private readonly pollMs = 5000,
+  ) {}
+
+  /** Open the event stream for each URI; streams that fail leave the poll in charge. */
+  start(uris: string[]): void {
+    for (const uri of uris) {
+      const stream = this.driver.session.stream(eventLoopArgv(uri), (line) => this.onLine(uri, line), { become: true })
+      stream.done.catch(() => undefined)
+      this.streams.push(stream)
+    }
+    void this.pollLoop()
+  }
+
+  private onLine(uri: string, line: string): void {
+    const ev = parseEventLine(line)
+    if (!ev) return
+    for (const w of this.waiters) if (w.uri === uri && w.name === ev.name) void this.check(w)
+  }
+
+  private async check(w: Waiter): Promise<void> {
+    if (w.checking || !this.waiters.has(w)) return
+    w.checking = true
+    try {
+      const state = await this.driver.state(w.uri, w.uuid)
+      if (reached(state, w.want) && this.waiters.delete(w)) w.resolve('reached')
+    } catch {
+      // connection trouble: the poll or the caller's timeout decides
+    } finally {
+      w.checking = false
+    }
+  }
+
+  private async pollLoop(): Promise<void> {
+    const ac = new AbortController()
+    this.pollTimer = ac
+    while (!this.closed) {
+      try {
+        await this.clock.sleep(this.pollMs, ac.signal)
+      } catch {
+        return
+      }
+      await Promise.all([...this.waiters].map((w) => this.check(w)))
+    }
+  }
+
+  /** Resolve 'reached' when the guest is in the wanted state, 'timeout' after timeoutMs, 'aborted' on signal. */
+  async waitFor(g: { uri: string; uuid: string; name: string }, want: Want, timeoutMs: number, signal?: AbortSignal): Promise<'reached' | 'timeout' | 'aborted'> {
+    const timer = new AbortController()
+    let waiter!: Waiter
+    const result = new Promise<'reached' | 'timeout' | 'aborted'>((resolve) => {
+      waiter = { ...g, want, resolve, checking: false }
+    })
+    this.waiters.add(waiter)
+    const finish = (r: 'timeout' | 'aborted') => {
+      if (this.waiters.delete(waiter)) waiter.resolve(r)
+    }
+    const onAbort = () => finish('aborted')
+    signal?.addEventListener('abort', onAbort, { once: true })
+    if (signal?.aborted) finish('aborted')
+    this.clock.sleep(timeoutMs, timer.signal).then(
+      () => finish('timeout'),
+      () => undefined,
+    )
+    // The state may already be reached (event raced ahead of us): check once now.
+    void this.check(waiter)
+    const r = await result
+    timer.abort()
+    signal?.removeEventListener('abort', onAbort)
+    return r
+  }
+
+  close(): void {
+    this.closed = true
+    this.pollTimer?.abort()
+    for (const s of this.streams) s.close()
+    for (const w of this.waiters) w.resolve('aborted')
+    this.waiters.clear()
+  }
+}

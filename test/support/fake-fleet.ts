@@ -1,0 +1,235 @@
+// An in-memory fleet behind the Transport interface: each FakeHost interprets the exact argv virtfleet sends
+// (virsh subcommands, the saved-list read/write scripts) and simulates guests on an injected clock.
+// For speed in unit tests only; the integration and e2e suites prove the same behaviour on real sshd + libvirtd.
+
+import { UnreachableError } from '../../src/errors.js'
+import type { Clock } from '../../src/engine/clock.js'
+import type { HostSpec } from '../../src/inventory/types.js'
+import type { GuestState } from '../../src/libvirt/types.js'
+import { LIST_SCRIPT } from '../../src/libvirt/virsh.js'
+import { READ_SCRIPT, WRITE_SCRIPT } from '../../src/state/saved-list.js'
+import type { ExecOptions, ExecResult, HostSession, LineStream, Transport } from '../../src/ssh/transport.js'
+
+export interface FakeGuestSpec {
+  name: string
+  uuid?: string
+  uri?: string
+  state?: GuestState
+  persistent?: boolean
+  managedSave?: boolean
+  /** ms from ACPI request to power-off; 'ignore' = never reacts. Default 1000. */
+  shutdownDelayMs?: number | 'ignore'
+  saveMs?: number
+  /** stderr of a failing `virsh start`. */
+  startFails?: string
+  agent?: boolean
+}
+
+interface FakeGuest extends Required<Omit<FakeGuestSpec, 'startFails' | 'uuid'>> {
+  uuid: string
+  startFails?: string
+  shutdownPending: boolean
+}
+
+export interface ExecRecord {
+  at: number
+  host: string
+  argv: string[]
+}
+
+let uuidSeq = 0
+export function fakeUuid(): string {
+  uuidSeq++
+  return `00000000-0000-4000-8000-${uuidSeq.toString(16).padStart(12, '0')}`
+}
+
+const ok = (stdout = ''): ExecResult => ({ code: 0, stdout, stderr: '' })
+const fail = (stderr: string): ExecResult => ({ code: 1, stdout: '', stderr: `error: ${stderr}\n` })
+
+export class FakeHost {
+  readonly guests: FakeGuest[] = []
+  readonly files = new Map<string, string>()
+  private listeners = new Set<{ uri: string; onLine: (l: string) => void }>()
+  unreachable = false
+  /** Drop the connection at this many execs (simulates a lost link). */
+  loseConnectionAfterExecs?: number
+  execCount = 0
+
+  constructor(
+    readonly name: string,
+    private readonly clock: Clock,
+    readonly log: ExecRecord[],
+  ) {}
+
+  addGuest(spec: FakeGuestSpec): FakeGuest {
+    const g: FakeGuest = {
+      uri: 'qemu:///system',
+      state: 'running',
+      persistent: true,
+      managedSave: false,
+      shutdownDelayMs: 1000,
+      saveMs: 500,
+      agent: false,
+      ...spec,
+      uuid: spec.uuid ?? fakeUuid(),
+      shutdownPending: false,
+    }
+    this.guests.push(g)
+    return g
+  }
+
+  guest(name: string): FakeGuest {
+    const g = this.guests.find((x) => x.name === name)
+    if (!g) throw new Error(`no fake guest ${name}`)
+    return g
+  }
+
+  private emit(g: FakeGuest, text: string): void {
+    const ts = this.clock.wallTime().toISOString().replace('T', ' ').replace('Z', '+0000')
+    for (const l of this.listeners) if (l.uri === g.uri) l.onLine(`${ts}: event 'lifecycle' for domain '${g.name}': ${text}`)
+  }
+
+  private powerOff(g: FakeGuest, detail: string): void {
+    g.state = 'shut off'
+    g.shutdownPending = false
+    this.emit(g, `Stopped ${detail}`)
+    if (!g.persistent) this.guests.splice(this.guests.indexOf(g), 1)
+  }
+
+  async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    this.log.push({ at: this.clock.now(), host: this.name, argv: [...argv] })
+    this.execCount++
+    if (this.loseConnectionAfterExecs !== undefined && this.execCount > this.loseConnectionAfterExecs) this.unreachable = true
+    if (this.unreachable) throw new UnreachableError(this.name, 'connection lost')
+    const [cmd, ...rest] = argv
+    if (cmd === 'sh' && rest[0] === '-c') {
+      if (rest[1] === READ_SCRIPT) return ok(this.files.get(rest[3] as string) ?? '')
+      if (rest[1] === WRITE_SCRIPT) {
+        const path = rest[4] as string
+        if ((options.stdin ?? '') === '') this.files.delete(path)
+        else this.files.set(path, options.stdin as string)
+        return ok()
+      }
+      return fail(`fake host cannot run sh script ${rest[1]}`)
+    }
+    if (cmd !== 'virsh' || rest[0] !== '-c') return fail(`fake host: unknown command ${argv.join(' ')}`)
+    const uri = rest[1] as string
+    const [sub, arg] = rest.slice(2)
+    if (sub === LIST_SCRIPT) return ok(this.listOutput(uri))
+    const g = this.guests.find((x) => x.uri === uri && (x.uuid === arg || x.name === arg))
+    if (!g) return fail(`failed to get domain '${arg}'`)
+    switch (sub) {
+      case 'domstate':
+        return ok(`${g.state}\n\n`)
+      case 'shutdown':
+        if (g.state !== 'running') return fail('Requested operation is not valid: domain is not running')
+        if (g.shutdownDelayMs !== 'ignore' && !g.shutdownPending) {
+          g.shutdownPending = true
+          const delay = g.shutdownDelayMs
+          void this.clock.sleep(delay).then(() => {
+            if (g.state === 'running' && g.shutdownPending) this.powerOff(g, 'Shutdown')
+          })
+        }
+        return ok(`Domain '${g.name}' is being shutdown\n\n`)
+      case 'managedsave': {
+        if (g.state !== 'running' && g.state !== 'paused') return fail('Requested operation is not valid: domain is not running')
+        if (!g.persistent) return fail('Requested operation is not valid: cannot do managed save for transient domain')
+        try {
+          await this.clock.sleep(g.saveMs, options.signal)
+        } catch {
+          return { code: null, signal: 'TERM', stdout: '', stderr: '' }
+        }
+        g.managedSave = true
+        this.powerOff(g, 'Saved')
+        return ok(`\nDomain '${g.name}' state saved by libvirt\n\n`)
+      }
+      case 'destroy':
+        if (g.state === 'shut off') return fail('Requested operation is not valid: domain is not running')
+        this.powerOff(g, 'Destroyed')
+        return ok(`Domain '${g.name}' destroyed\n\n`)
+      case 'start':
+        if (g.state !== 'shut off') return fail('Domain is already active')
+        if (g.startFails) return fail(g.startFails)
+        g.state = 'running'
+        this.emit(g, g.managedSave ? 'Started Restored' : 'Started Booted')
+        g.managedSave = false
+        return ok(`Domain '${g.name}' started\n\n`)
+      case 'domjobabort':
+        return ok()
+      case 'domtime':
+        return g.agent ? ok() : fail('Guest agent is not responding: QEMU guest agent is not connected')
+      default:
+        return fail(`fake virsh: unknown subcommand ${sub}`)
+    }
+  }
+
+  private listOutput(uri: string): string {
+    const gs = this.guests.filter((g) => g.uri === uri)
+    const sec = (name: string, lines: string[]) => `@@${name}\n${lines.join('\n')}${lines.length ? '\n' : ''}\n`
+    return (
+      sec('all', gs.map((g) => `${g.uuid} ${g.name}`)) +
+      sec('running', gs.filter((g) => g.state === 'running').map((g) => g.uuid)) +
+      sec('paused', gs.filter((g) => g.state === 'paused').map((g) => g.uuid)) +
+      sec('shutoff', gs.filter((g) => g.state === 'shut off').map((g) => g.uuid)) +
+      sec('transient', gs.filter((g) => !g.persistent).map((g) => g.uuid)) +
+      sec('managed-save', gs.filter((g) => g.managedSave).map((g) => g.uuid)) +
+      sec('autostart', []) +
+      '@@end\n'
+    )
+  }
+
+  stream(argv: readonly string[], onLine: (line: string) => void): LineStream {
+    this.log.push({ at: this.clock.now(), host: this.name, argv: [...argv] })
+    const entry = { uri: argv[2] as string, onLine }
+    this.listeners.add(entry)
+    let end!: (r: ExecResult) => void
+    const done = new Promise<ExecResult>((r) => (end = r))
+    return {
+      done,
+      close: () => {
+        this.listeners.delete(entry)
+        end(ok())
+      },
+    }
+  }
+}
+
+export class FakeTransport implements Transport {
+  readonly hosts = new Map<string, FakeHost>()
+  readonly log: ExecRecord[] = []
+  constructor(private readonly clock: Clock) {}
+
+  addHost(name: string): FakeHost {
+    const h = new FakeHost(name, this.clock, this.log)
+    this.hosts.set(name, h)
+    return h
+  }
+
+  async connect(spec: HostSpec): Promise<HostSession> {
+    const h = this.hosts.get(spec.name)
+    if (!h || h.unreachable) throw new UnreachableError(spec.name, 'connection refused')
+    return {
+      host: spec.name,
+      exec: (argv, o) => h.exec(argv, o),
+      stream: (argv, onLine) => h.stream(argv, onLine),
+      onClose: () => undefined,
+      close: async () => undefined,
+    }
+  }
+  async closeAll(): Promise<void> {}
+
+  /** Actions sent to guests, as "host verb name" strings in order. */
+  actions(): string[] {
+    return this.log
+      .filter((r) => r.argv[0] === 'virsh' && ['shutdown', 'managedsave', 'destroy', 'start'].includes(r.argv[3] ?? ''))
+      .map((r) => {
+        const h = this.hosts.get(r.host)
+        const g = h?.guests.find((x) => x.uuid === r.argv[4])
+        return `${r.host} ${r.argv[3]} ${g?.name ?? r.argv[4]}`
+      })
+  }
+}
+
+export function hostSpec(name: string, extra: Partial<HostSpec> = {}): HostSpec {
+  return { name, address: '127.0.0.1', port: 22, user: 'root', identityFiles: [], jump: [], uris: ['qemu:///system'], become: false, vars: {}, groups: ['all'], explicit: {}, ...extra } as HostSpec
+}

@@ -14,6 +14,10 @@ export type FleetEvent =
   | { type: 'guest-action-result'; host: string; guest: GuestRef; action: Verb; result: 'ok' | 'failed' | 'timeout' | 'interrupted'; error?: string; at: string }
   | { type: 'guest-done'; host: string; guest: GuestReport; at: string }
   | { type: 'host-done'; host: string; report: HostReport; at: string }
+  /** A host-level step of a rolling run or playbook (preflight, lock, stop, reboot, wait_for_ssh, start, ...). */
+  | { type: 'host-step'; host: string; step: string; status: 'started' | 'ok' | 'failed' | 'skipped'; error?: string; durationMs?: number; detail?: string; at: string }
+  /** A batch of a rolling run begins or ends. */
+  | { type: 'batch'; index: number; of: number; hosts: string[]; status: 'started' | 'ok' | 'failed' | 'aborted'; at: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; host?: string; message: string; at: string }
   | { type: 'run-done'; report: RunReport; at: string }
 

@@ -66,6 +66,16 @@ export interface HostReport {
   durationMs: number
   guests: GuestReport[]
   savedList?: { path: string; entries: number }
+  /** Host-level steps of a rolling run or playbook, in order. */
+  steps?: StepReport[]
+}
+
+export interface StepReport {
+  step: string
+  status: 'ok' | 'failed' | 'skipped'
+  durationMs: number
+  error?: string
+  detail?: string
 }
 
 export interface RunSummary {

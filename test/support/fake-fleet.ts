@@ -8,6 +8,7 @@ import type { HostSpec } from '../../src/inventory/types.js'
 import type { GuestState } from '../../src/libvirt/types.js'
 import { LIST_SCRIPT } from '../../src/libvirt/virsh.js'
 import { READ_SCRIPT, WRITE_SCRIPT } from '../../src/state/saved-list.js'
+import { ACQUIRE_SCRIPT, RELEASE_SCRIPT } from '../../src/state/host-lock.js'
 import type { ExecOptions, ExecResult, HostSession, LineStream, Transport } from '../../src/ssh/transport.js'
 
 export interface FakeGuestSpec {
@@ -51,6 +52,11 @@ export class FakeHost {
   readonly files = new Map<string, string>()
   private listeners = new Set<{ uri: string; onLine: (l: string) => void }>()
   unreachable = false
+  bootId = 'boot-1'
+  /** How long a reboot keeps SSH away; a reboot command failing makes `reboot` exit 1. */
+  rebootDownMs = 5000
+  rebootFails = false
+  reboots = 0
   /** Drop the connection at this many execs (simulates a lost link). */
   loseConnectionAfterExecs?: number
   execCount = 0
@@ -110,12 +116,30 @@ export class FakeHost {
         else this.files.set(path, options.stdin as string)
         return ok()
       }
+      if (rest[1] === ACQUIRE_SCRIPT) {
+        const dir = rest[3] as string
+        if (this.files.has(`${dir}/owner`)) return ok(`held\n${this.files.get(`${dir}/owner`)}\n`)
+        this.files.set(`${dir}/owner`, rest[4] as string)
+        return ok('acquired\n')
+      }
+      if (rest[1] === RELEASE_SCRIPT) {
+        const dir = rest[3] as string
+        const owner = this.files.get(`${dir}/owner`)
+        if (owner === undefined) return ok()
+        if (rest[4] === '' || owner.includes(`"runId":"${rest[4]}"`)) this.files.delete(`${dir}/owner`)
+        else return { code: 3, stdout: '', stderr: 'lock held by another run\n' }
+        return ok()
+      }
+      if (rest[1] === 'reboot') return this.reboot()
+      if (rest[1]?.startsWith('d=/var/lib/libvirt/qemu/save')) return ok('/dev/vda 1000 10 100000000 1% /\n')
       return fail(`fake host cannot run sh script ${rest[1]}`)
     }
+    if (cmd === 'cat' && rest[0] === '/proc/sys/kernel/random/boot_id') return ok(`${this.bootId}\n`)
     if (cmd !== 'virsh' || rest[0] !== '-c') return fail(`fake host: unknown command ${argv.join(' ')}`)
     const uri = rest[1] as string
     const [sub, arg] = rest.slice(2)
     if (sub === LIST_SCRIPT) return ok(this.listOutput(uri))
+    if (sub === 'domstats') return ok(this.guests.filter((g) => g.uri === uri && g.state === 'running').map((g) => `Domain: '${g.name}'\n  balloon.current=98304\n`).join('\n'))
     const g = this.guests.find((x) => x.uri === uri && (x.uuid === arg || x.name === arg))
     if (!g) return fail(`failed to get domain '${arg}'`)
     switch (sub) {
@@ -161,6 +185,19 @@ export class FakeHost {
       default:
         return fail(`fake virsh: unknown subcommand ${sub}`)
     }
+  }
+
+  /** Power-cycle: guests off (no managed save), SSH away for rebootDownMs, then back with a new boot id. */
+  private reboot(): ExecResult {
+    if (this.rebootFails) return { code: 1, stdout: '', stderr: 'Failed to reboot: access denied\n' }
+    this.reboots++
+    this.unreachable = true
+    for (const g of [...this.guests]) if (g.state !== 'shut off') this.powerOff(g, 'Destroyed')
+    void this.clock.sleep(this.rebootDownMs).then(() => {
+      this.bootId = `boot-${this.reboots + 1}`
+      this.unreachable = false
+    })
+    return ok()
   }
 
   private listOutput(uri: string): string {

@@ -30,8 +30,9 @@ export type HostStep =
   | { kind: 'start'; options: StartRunOptions }
   | { kind: 'reboot'; command?: string; rebootTimeoutMs?: number; connectTimeoutMs?: number }
   | { kind: 'wait_for_ssh'; timeoutMs?: number }
-  | { kind: 'command'; run: string }
+  | { kind: 'command'; run: string | string[]; become?: boolean; timeoutMs?: number }
   | { kind: 'pause'; ms: number }
+  | { kind: 'confirm'; prompt: string }
   | { kind: 'assert'; guests: 'running' | 'off' }
 
 export interface RollingOptions {
@@ -42,6 +43,10 @@ export interface RollingOptions {
   /** Asked before each batch after the first; false stops the roll (remaining hosts skipped). */
   confirm?: (batch: { index: number; of: number; hosts: string[] }) => Promise<boolean>
   steps: HostStep[]
+  /** Step indexes whose failure is only reported (playbook `ignore_errors`). */
+  ignoreErrors?: Set<number>
+  /** Answers a `confirm` step (one question at a time); absent = non-interactive: confirm steps fail. */
+  ask?: (question: string) => Promise<boolean>
   /** Host steps already finished in an earlier attempt of this run (`host/step#index`), skipped on resume. */
   completed?: Set<string>
   /** How often to retry SSH while waiting for a rebooting host. */
@@ -217,9 +222,19 @@ async function runHost(host: HostSpec, ctx: RunContext, o: RollingOptions, at: (
           break
         }
         case 'command': {
-          const res = await (await connect()).exec(['sh', '-c', step.run])
+          const argv = typeof step.run === 'string' ? ['sh', '-c', step.run] : step.run
+          const res = await (await connect()).exec(argv, {
+            ...(step.become !== undefined ? { become: step.become } : {}),
+            ...(step.timeoutMs ? { signal: AbortSignal.timeout(step.timeoutMs) } : {}),
+          })
+          const shown = typeof step.run === 'string' ? step.run : step.run.join(' ')
           detail = (res.stdout.trim().split('\n').pop() ?? '').slice(0, 200)
-          if (res.code !== 0) failure = `\`${step.run}\` exited ${res.code}: ${res.stderr.trim()}`
+          if (res.code !== 0) failure = `\`${shown}\` exited ${res.code ?? 'by signal'}: ${res.stderr.trim()}`
+          break
+        }
+        case 'confirm': {
+          if (!o.ask) failure = `confirmation needed ("${step.prompt}") but there is no terminal to ask; use --yes`
+          else if (!(await askInTurn(() => (o.ask as (q: string) => Promise<boolean>)(`${host.name}: ${step.prompt}`)))) failure = 'operator declined'
           break
         }
         case 'pause':
@@ -246,6 +261,11 @@ async function runHost(host: HostSpec, ctx: RunContext, o: RollingOptions, at: (
       if (err instanceof UnreachableError) session = undefined
     }
     const durationMs = Math.round(ctx.clock.now() - s0)
+    if (failure !== undefined && o.ignoreErrors?.has(i)) {
+      steps.push({ step: step.kind, status: 'failed', durationMs, error: `${failure} (ignored)` })
+      ctx.bus.emit({ type: 'host-step', host: host.name, step: stepName(step, i), status: 'failed', error: `${failure} (ignored)`, durationMs, at: at() })
+      continue
+    }
     if (failure !== undefined) {
       steps.push({ step: step.kind, status: 'failed', durationMs, error: failure })
       ctx.bus.emit({ type: 'host-step', host: host.name, step: stepName(step, i), status: 'failed', error: failure, durationMs, at: at() })
@@ -258,6 +278,14 @@ async function runHost(host: HostSpec, ctx: RunContext, o: RollingOptions, at: (
   }
   void bootId
   return finish('ok')
+}
+
+let askChain: Promise<unknown> = Promise.resolve()
+/** One question on the terminal at a time, even with several hosts in flight. */
+function askInTurn(q: () => Promise<boolean>): Promise<boolean> {
+  const next = askChain.then(q)
+  askChain = next.catch(() => undefined)
+  return next
 }
 
 /** As Ansible's reboot module: the host is back when SSH answers and the boot id differs from before. */

@@ -38,4 +38,17 @@ export interface HostSpec {
   vars: Record<string, unknown>
   /** Groups the host belongs to (including all ancestors and 'all'). */
   groups: string[]
+  /**
+   * Which connection fields the inventory set itself (inventory explicit > ~/.ssh/config > defaults): the SSH layer
+   * lets ssh_config fill only the others. Always set by resolveHost; optional so hand-built specs (tests) stay valid.
+   */
+  explicit?: ExplicitConnectionFields
+}
+
+export interface ExplicitConnectionFields {
+  address?: true
+  port?: true
+  user?: true
+  identityFiles?: true
+  jump?: true
 }

@@ -1,0 +1,21 @@
+import { changeFlags, connectionFlags, FleetCommand, rollingFlags, stopFlags, stopOptionsFromFlags } from '../cli/base.js'
+
+export default class Drain extends FleetCommand {
+  static override summary = 'Empty hosts for maintenance, batch by batch: pre-flight, lock, stop every guest (saved list first). `virtfleet restore` brings them back.'
+  static override examples = [
+    '<%= config.bin %> drain --limit rack3 --serial 2 --action suspend --fallback shutdown,destroy',
+    '<%= config.bin %> drain --limit hv07 --json',
+  ]
+  static override flags = { ...connectionFlags, ...changeFlags, ...stopFlags, ...rollingFlags }
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Drain)
+    const stop = stopOptionsFromFlags(flags)
+    await this.runRollingJob({
+      command: 'drain',
+      flags,
+      options: { ...flags },
+      steps: [{ kind: 'preflight', suspend: stop.action === 'suspend' }, { kind: 'lock', breakLock: flags['break-lock'] }, { kind: 'stop', options: stop }, { kind: 'unlock' }],
+    })
+  }
+}

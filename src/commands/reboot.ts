@@ -1,0 +1,40 @@
+import { Flags } from '@oclif/core'
+import { changeFlags, connectionFlags, FleetCommand, rollingFlags, startFlags, startOptionsFromFlags, stopFlags, stopOptionsFromFlags } from '../cli/base.js'
+import { optionalDuration } from '../cli/base.js'
+
+export default class Reboot extends FleetCommand {
+  static override summary = 'Rolling reboot: per batch of hosts, stop guests (saved list first), reboot, wait for a new boot id, start exactly those guests, verify.'
+  static override examples = [
+    '<%= config.bin %> reboot -i inventories/example.yml --serial 1',
+    '<%= config.bin %> reboot --limit compute --serial 1,25% --max-fail-percentage 10 --action suspend --fallback shutdown,destroy',
+    "<%= config.bin %> reboot --serial 2 --reboot-command 'shutdown -r now' --pause 1m",
+  ]
+  static override flags = {
+    ...connectionFlags,
+    ...changeFlags,
+    ...stopFlags,
+    ...startFlags,
+    ...rollingFlags,
+    'reboot-command': Flags.string({ summary: "Command that reboots a host (default: the host's reboot_command var, else `systemctl reboot`)." }),
+    'reboot-timeout': Flags.string({ default: '10m', summary: 'How long a host may take to come back with a new boot id.' }),
+  }
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Reboot)
+    const stop = stopOptionsFromFlags(flags)
+    await this.runRollingJob({
+      command: 'reboot',
+      flags,
+      options: { ...flags },
+      steps: [
+        { kind: 'preflight', suspend: stop.action === 'suspend' },
+        { kind: 'lock', breakLock: flags['break-lock'] },
+        { kind: 'stop', options: stop },
+        { kind: 'reboot', ...(flags['reboot-command'] ? { command: flags['reboot-command'] } : {}), rebootTimeoutMs: optionalDuration(flags['reboot-timeout'], '--reboot-timeout') },
+        { kind: 'start', options: startOptionsFromFlags(flags, 'start-timeout') },
+        { kind: 'assert', guests: 'running' },
+        { kind: 'unlock' },
+      ],
+    })
+  }
+}

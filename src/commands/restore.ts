@@ -1,0 +1,17 @@
+import { changeFlags, connectionFlags, FleetCommand, rollingFlags, startFlags, startOptionsFromFlags } from '../cli/base.js'
+
+export default class Restore extends FleetCommand {
+  static override summary = 'Bring drained hosts back, batch by batch: start what each saved list holds and verify every guest runs.'
+  static override examples = ['<%= config.bin %> restore --limit rack3 --serial 2 --start-delay 5s']
+  static override flags = { ...connectionFlags, ...changeFlags, ...startFlags, ...rollingFlags }
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Restore)
+    await this.runRollingJob({
+      command: 'restore',
+      flags,
+      options: { ...flags },
+      steps: [{ kind: 'preflight' }, { kind: 'lock', breakLock: flags['break-lock'] }, { kind: 'start', options: startOptionsFromFlags(flags, 'start-timeout') }, { kind: 'assert', guests: 'running' }, { kind: 'unlock' }],
+    })
+  }
+}

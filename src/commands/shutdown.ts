@@ -1,0 +1,22 @@
+import { changeFlags, connectionFlags, FleetCommand, stopFlags, stopOptionsFromFlags } from '../cli/base.js'
+import { stopHostJob } from '../engine/stop.js'
+
+export default class Shutdown extends FleetCommand {
+  static override summary = 'Stop (shut down, suspend or destroy) the running guests of the selected hosts, saving a list on each host to restore them.'
+  static override description = `Before touching any guest of a host, virtfleet writes that host's saved-guest list (atomically, on the host).
+Each guest gets --action; if it fails or exceeds --timeout, the next --fallback action is tried. When a host's
+--host-timeout runs out, every guest not yet off, running or still queued, moves on to its next fallback.`
+  static override aliases = ['stop']
+  static override examples = [
+    '<%= config.bin %> shutdown -i inventories/example.yml',
+    '<%= config.bin %> shutdown --limit rack1 --action suspend --fallback shutdown,destroy --timeout 2m',
+    '<%= config.bin %> shutdown --parallel 3 --host-timeout 5m --fallback destroy --json',
+    "<%= config.bin %> shutdown --guests 'web*' --check",
+  ]
+  static override flags = { ...connectionFlags, ...changeFlags, ...stopFlags }
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Shutdown)
+    await this.runFleetJob({ command: 'shutdown', flags, options: { ...flags }, job: stopHostJob(stopOptionsFromFlags(flags)) })
+  }
+}

@@ -1,0 +1,24 @@
+import { Flags } from '@oclif/core'
+import { changeFlags, connectionFlags, FleetCommand, startFlags, startOptionsFromFlags } from '../cli/base.js'
+import { startHostJob } from '../engine/start.js'
+
+export default class Start extends FleetCommand {
+  static override summary = "Start the guests each host's saved list holds (or the named guests); an entry leaves the list only once its guest runs."
+  static override examples = [
+    '<%= config.bin %> start -i inventories/example.yml',
+    '<%= config.bin %> start --limit hv01 --parallel 2 --start-delay 5s --sync-time',
+    "<%= config.bin %> start --guests 'db*' --check",
+  ]
+  static override flags = {
+    ...connectionFlags,
+    ...changeFlags,
+    timeout: Flags.string({ char: 't', summary: 'Per-guest time to be running after start (default 2m).' }),
+    'start-delay': startFlags['start-delay'],
+    'sync-time': startFlags['sync-time'],
+  }
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Start)
+    await this.runFleetJob({ command: 'start', flags, options: { ...flags }, job: startHostJob(startOptionsFromFlags(flags, 'timeout')) })
+  }
+}

@@ -1,0 +1,160 @@
+// The playbook vocabulary, as data: step kinds, their options and the play keys. The parser validates against
+// it and the JSON Schema (schemas/playbook.schema.json) is generated from it, so the two cannot drift.
+
+import { ACTIONS } from '../inventory/types.js'
+
+export const STEP_KINDS = ['shutdown', 'suspend', 'start', 'reboot', 'wait_for_ssh', 'command', 'pause', 'confirm', 'assert'] as const
+export type StepKind = (typeof STEP_KINDS)[number]
+
+/** Other names accepted for a step kind. */
+export const STEP_ALIASES: Readonly<Record<string, StepKind>> = { stop: 'shutdown' }
+
+/** Names users bring from Ansible, answered with what to write instead. */
+export const STEP_HINTS: Readonly<Record<string, StepKind>> = {
+  shell: 'command',
+  raw: 'command',
+  wait_for_connection: 'wait_for_ssh',
+  wait_for: 'wait_for_ssh',
+  prompt: 'confirm',
+}
+
+export type ParamType =
+  | { type: 'duration' }
+  | { type: 'integer'; min: number; max?: number }
+  | { type: 'number'; min: number; max?: number; scaleMs?: number }
+  | { type: 'boolean' }
+  | { type: 'string' }
+  | { type: 'enum'; values: readonly string[] }
+  /** One action or a list of actions (fallback chain). */
+  | { type: 'actions' }
+  /** A shell command line (string) or an argv list quoted by virtfleet. */
+  | { type: 'command' }
+
+export interface ParamSpec {
+  param: ParamType
+  /** Field name in the typed step (durations end in Ms). Two keys with the same field are mutually exclusive. */
+  field: string
+  description: string
+}
+
+export interface StepSpec {
+  description: string
+  params: Readonly<Record<string, ParamSpec>>
+  /** `- command: uptime` sets this param from a scalar. */
+  shorthand?: string
+  required?: readonly string[]
+  /** At least one of these must be given. */
+  oneOf?: readonly string[]
+}
+
+const action: ParamType = { type: 'enum', values: ACTIONS }
+const p = (param: ParamType, field: string, description: string): ParamSpec => ({ param, field, description })
+
+const stopParams = {
+  fallback: p({ type: 'actions' }, 'fallback', 'Actions tried in order when the previous one fails or times out.'),
+  timeout: p({ type: 'duration' }, 'timeoutMs', 'Per-guest time allowed for each action.'),
+  host_timeout: p({ type: 'duration' }, 'hostTimeoutMs', 'Budget for the whole host; past it, remaining guests escalate.'),
+  parallel: p({ type: 'integer', min: 1 }, 'parallel', 'Guests handled at once on one host.'),
+} as const
+
+export const STEP_SPECS: Readonly<Record<StepKind, StepSpec>> = {
+  shutdown: {
+    description: 'Stop the running guests of each host and record them in the saved-guest list.',
+    params: { action: p(action, 'action', 'First action: shutdown (ACPI), suspend (managed save) or destroy.'), ...stopParams },
+  },
+  suspend: {
+    description: 'Managed-save the running guests of each host (shutdown with action: suspend).',
+    params: stopParams,
+  },
+  start: {
+    description: 'Start the guests in the saved-guest list.',
+    params: {
+      start_delay: p({ type: 'duration' }, 'startDelayMs', 'Pause between two guest starts on one host.'),
+      sync_time: p({ type: 'boolean' }, 'syncTime', 'Set the guest clock after resuming (needs the guest agent).'),
+      parallel: p({ type: 'integer', min: 1 }, 'parallel', 'Guests started at once on one host.'),
+      timeout: p({ type: 'duration' }, 'timeoutMs', 'Time allowed for each guest to start.'),
+    },
+  },
+  reboot: {
+    description: 'Reboot the host and wait until it is back (new boot id).',
+    params: {
+      command: p({ type: 'string' }, 'command', 'Reboot command (default: systemctl reboot).'),
+      reboot_timeout: p({ type: 'duration' }, 'rebootTimeoutMs', 'Time allowed for the host to come back (default 10m).'),
+      connect_timeout: p({ type: 'duration' }, 'connectTimeoutMs', 'Time allowed for each SSH connection attempt.'),
+      post_reboot_delay: p({ type: 'duration' }, 'postRebootDelayMs', 'Wait after the host is back before the next step.'),
+      test_command: p({ type: 'string' }, 'testCommand', 'Command that must succeed for the host to count as back.'),
+    },
+  },
+  wait_for_ssh: {
+    description: 'Wait until the host answers over SSH.',
+    params: {
+      timeout: p({ type: 'duration' }, 'timeoutMs', 'Give up after this long (default 5m).'),
+      delay: p({ type: 'duration' }, 'delayMs', 'Wait this long before the first attempt.'),
+      interval: p({ type: 'duration' }, 'intervalMs', 'Time between attempts.'),
+    },
+  },
+  command: {
+    description: 'Run a command on each host.',
+    shorthand: 'run',
+    required: ['run'],
+    params: {
+      run: p({ type: 'command' }, 'run', 'A shell command line, or an argv list (quoted by virtfleet).'),
+      timeout: p({ type: 'duration' }, 'timeoutMs', 'Time allowed for the command.'),
+      become: p({ type: 'boolean' }, 'become', 'Run through sudo -n.'),
+    },
+  },
+  pause: {
+    description: 'Wait a fixed time, or until the operator presses Enter (prompt).',
+    shorthand: 'seconds',
+    oneOf: ['seconds', 'minutes', 'prompt'],
+    params: {
+      seconds: p({ type: 'duration' }, 'durationMs', 'Seconds (or a duration such as 90s, 2m) to wait.'),
+      minutes: p({ type: 'number', min: 0, scaleMs: 60_000 }, 'durationMs', 'Minutes to wait.'),
+      prompt: p({ type: 'string' }, 'prompt', 'Message shown while waiting for Enter.'),
+    },
+  },
+  confirm: {
+    description: 'Ask the operator to confirm before going on (fails without a terminal unless --yes).',
+    shorthand: 'prompt',
+    params: { prompt: p({ type: 'string' }, 'prompt', 'Question asked (default: Continue?).') },
+  },
+  assert: {
+    description: 'Fail the host unless the guests are in the expected state.',
+    shorthand: 'guests',
+    required: ['guests'],
+    params: {
+      guests: p({ type: 'enum', values: ['running', 'off'] }, 'guests', 'running: every saved guest runs; off: no guest runs.'),
+      msg: p({ type: 'string' }, 'msg', 'Message shown when the assertion fails.'),
+    },
+  },
+}
+
+/** Keys allowed in a step beside its kind. */
+export const STEP_COMMON_KEYS: Readonly<Record<string, ParamSpec>> = {
+  name: p({ type: 'string' }, 'name', 'What the step does, shown in the output.'),
+  ignore_errors: p({ type: 'boolean' }, 'ignoreErrors', 'Go on with the host when this step fails.'),
+}
+
+export const HOST_ORDERS = ['inventory', 'reverse_inventory', 'sorted', 'reverse_sorted', 'shuffle'] as const
+
+export const PLAY_KEYS = {
+  name: 'What the play does, shown in the output.',
+  hosts: 'Host pattern (e.g. compute:!canary, ~hv0[1-4], @failed) or a list of patterns.',
+  serial: 'Hosts per batch: a number, a percentage of the play hosts, or a list whose last value repeats.',
+  max_fail_percentage: 'Abort the play when more than this percentage of a batch fails (0: any failure).',
+  order: 'Host order: inventory, reverse_inventory, sorted, reverse_sorted or shuffle.',
+  vars: 'Variables for every host of the play (override inventory vars).',
+  steps: 'What to do on each host, in order.',
+} as const
+export type PlayKey = keyof typeof PLAY_KEYS
+
+/** Vars the engine reads, checked for type; other vars pass through untouched. */
+export const KNOWN_VARS: Readonly<Record<string, ParamSpec>> = {
+  timeout: p({ type: 'duration' }, 'timeout', 'Per-guest action timeout.'),
+  host_timeout: p({ type: 'duration' }, 'host_timeout', 'Per-host budget.'),
+  parallel: p({ type: 'integer', min: 1 }, 'parallel', 'Guests handled at once per host.'),
+  action: p(action, 'action', 'Default stop action.'),
+  fallback: p({ type: 'actions' }, 'fallback', 'Default fallback chain.'),
+  reboot_command: p({ type: 'string' }, 'reboot_command', 'Default reboot command.'),
+  port: p({ type: 'integer', min: 1, max: 65535 }, 'port', 'SSH port.'),
+}

@@ -1,0 +1,107 @@
+// Typed playbook data, as the parser returns it: durations in milliseconds, serial parsed, aliases resolved.
+// Options left out stay undefined; the engine applies its defaults (and the play/inventory vars).
+
+import type { SerialSpec } from '../engine/batches.js'
+import type { Action } from '../inventory/types.js'
+import type { HOST_ORDERS, StepKind } from './spec.js'
+
+export interface SourcePos {
+  file: string
+  line: number
+  column: number
+}
+
+interface StepBase {
+  kind: StepKind
+  /** Display name: `name:` if given, else the kind. */
+  name: string
+  ignoreErrors: boolean
+  pos: SourcePos
+}
+
+export interface StopOptions {
+  fallback?: Action[]
+  timeoutMs?: number
+  hostTimeoutMs?: number
+  parallel?: number
+}
+export interface ShutdownStep extends StepBase, StopOptions {
+  kind: 'shutdown'
+  action?: Action
+}
+export interface SuspendStep extends StepBase, StopOptions {
+  kind: 'suspend'
+}
+export interface StartStep extends StepBase {
+  kind: 'start'
+  startDelayMs?: number
+  syncTime?: boolean
+  parallel?: number
+  timeoutMs?: number
+}
+export interface RebootStep extends StepBase {
+  kind: 'reboot'
+  command?: string
+  rebootTimeoutMs?: number
+  connectTimeoutMs?: number
+  postRebootDelayMs?: number
+  testCommand?: string
+}
+export interface WaitForSshStep extends StepBase {
+  kind: 'wait_for_ssh'
+  timeoutMs?: number
+  delayMs?: number
+  intervalMs?: number
+}
+export interface CommandStep extends StepBase {
+  kind: 'command'
+  /** A string is a shell command line; an array is an argv, quoted at the edge. */
+  run: string | string[]
+  timeoutMs?: number
+  become?: boolean
+}
+export interface PauseStep extends StepBase {
+  kind: 'pause'
+  /** With a prompt: the longest wait for Enter; without: the fixed wait. */
+  durationMs?: number
+  prompt?: string
+}
+export interface ConfirmStep extends StepBase {
+  kind: 'confirm'
+  prompt?: string
+}
+export interface AssertStep extends StepBase {
+  kind: 'assert'
+  guests: 'running' | 'off'
+  msg?: string
+}
+
+export type Step =
+  | ShutdownStep
+  | SuspendStep
+  | StartStep
+  | RebootStep
+  | WaitForSshStep
+  | CommandStep
+  | PauseStep
+  | ConfirmStep
+  | AssertStep
+
+export type HostOrder = (typeof HOST_ORDERS)[number]
+
+export interface Play {
+  name: string
+  /** The host pattern; a YAML list of patterns is joined with ','. Syntax-checked, not resolved. */
+  hosts: string
+  serial?: SerialSpec
+  maxFailPercentage?: number
+  order?: HostOrder
+  vars: Record<string, unknown>
+  steps: Step[]
+  pos: SourcePos
+}
+
+export interface Playbook {
+  file: string
+  plays: Play[]
+}

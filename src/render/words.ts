@@ -1,0 +1,89 @@
+// Words shared by every renderer, so the tree, the plain log and the summary describe a guest the same way.
+
+import { formatDuration } from '../engine/duration.js'
+import type { ActionAttempt, GuestOutcome, GuestReport, HostReport, RunReport } from '../engine/report.js'
+import { exitCodeDocs } from '../exit-codes.js'
+
+/** Outcomes in the order counts are listed ("3 stopped, 1 destroyed, 1 failed"). */
+export const OUTCOME_ORDER: readonly GuestOutcome[] = [
+  'stopped',
+  'suspended',
+  'destroyed',
+  'already-off',
+  'started',
+  'already-running',
+  'planned',
+  'still-running',
+  'not-started',
+  'failed',
+  'interrupted',
+]
+
+export function outcomeWord(outcome: GuestOutcome): string {
+  return outcome.replace(/-/g, ' ')
+}
+
+/** "3 stopped, 1 destroyed" for a host's guests (outcomes in OUTCOME_ORDER, zero counts left out). */
+export function outcomeCounts(guests: readonly GuestReport[]): string {
+  const counts = new Map<GuestOutcome, number>()
+  for (const g of guests) counts.set(g.outcome, (counts.get(g.outcome) ?? 0) + 1)
+  const known = OUTCOME_ORDER.filter((o) => counts.has(o))
+  const unknown = [...counts.keys()].filter((o) => !OUTCOME_ORDER.includes(o)).sort()
+  return [...known, ...unknown].map((o) => `${counts.get(o)} ${outcomeWord(o)}`).join(', ')
+}
+
+/** "shutdown timeout 30.0s" / "destroy ok 0.4s" / "suspend failed 1.0s". */
+export function attemptText(a: ActionAttempt): string {
+  return `${a.action} ${a.result} ${formatDuration(a.durationMs)}`
+}
+
+/** The chain of attempts: "shutdown timeout 30.0s → destroy ok 0.4s". */
+export function attemptsText(attempts: readonly ActionAttempt[]): string {
+  return attempts.map(attemptText).join(' → ')
+}
+
+/**
+ * The last word on a guest, e.g. "stopped in 4.2s", "destroyed in 34.2s (fallback after timeout)",
+ * "failed in 1.0s", "would shutdown → destroy" (check mode).
+ */
+export function guestResultText(g: GuestReport): string {
+  if (g.outcome === 'planned') return g.plan && g.plan.length > 0 ? `would ${g.plan.join(' → ')}` : 'nothing to do'
+  let text = `${outcomeWord(g.outcome)} in ${formatDuration(g.durationMs)}`
+  const last = g.attempts[g.attempts.length - 1]
+  const before = g.attempts[g.attempts.length - 2]
+  if (last && last.result === 'ok' && last.reason !== 'primary' && before) {
+    text += last.reason === 'host-budget' ? ` (host budget spent, after ${before.result})` : ` (fallback after ${before.result})`
+  }
+  return text
+}
+
+export function exitCodeMeaning(code: number): string {
+  return exitCodeDocs.find(([c]) => c === code)?.[1] ?? 'unknown exit code'
+}
+
+/** "exit 2: partial failure: ..." */
+export function exitLine(report: RunReport): string {
+  return `exit ${report.exitCode}: ${exitCodeMeaning(report.exitCode)}`
+}
+
+export function hostCountsLine(report: RunReport): string {
+  const s = report.summary
+  const other = s.hosts - s.hostsOk - s.hostsFailed - s.hostsUnreachable
+  return `hosts: ${s.hosts} (${s.hostsOk} ok, ${s.hostsFailed} failed, ${s.hostsUnreachable} unreachable${other > 0 ? `, ${other} other` : ''})`
+}
+
+export function guestCountsLine(report: RunReport): string {
+  const s = report.summary
+  return `guests: ${s.guests} (${s.guestsOk} ok, ${s.guestsFailed} not ok)`
+}
+
+/** Which state a command drives guests to, for per-host progress ("3/4 off"). */
+export function goalWord(command: string): string {
+  if (/^(start|restore|resume)$/.test(command)) return 'on'
+  if (/^(shutdown|stop|drain|suspend|destroy)$/.test(command)) return 'off'
+  return 'done'
+}
+
+export function hostFailed(h: HostReport): boolean {
+  return h.status !== 'ok' && h.status !== 'skipped'
+}

@@ -1,0 +1,75 @@
+// A counting semaphore with abortable waits: bounds concurrent exec channels per connection (under sshd's
+// MaxSessions) and concurrent handshakes per transport (under sshd's MaxStartups). FIFO, no priorities.
+
+export type Release = () => void
+
+interface Waiter {
+  grant: () => void
+  reject: (err: unknown) => void
+}
+
+export class Semaphore {
+  private active = 0
+  private readonly waiters: Waiter[] = []
+  /** Highest number of slots ever held at once (for tests and diagnostics). */
+  peak = 0
+
+  constructor(readonly max: number) {
+    if (!Number.isInteger(max) || max < 1) throw new Error(`semaphore size must be a positive integer, got ${max}`)
+  }
+
+  get inUse(): number {
+    return this.active
+  }
+
+  get waiting(): number {
+    return this.waiters.length
+  }
+
+  acquire(signal?: AbortSignal): Promise<Release> {
+    if (signal?.aborted) return Promise.reject(abortReason(signal))
+    if (this.active < this.max) return Promise.resolve(this.take())
+    return new Promise<Release>((resolve, reject) => {
+      const onAbort = () => {
+        const i = this.waiters.indexOf(waiter)
+        if (i >= 0) this.waiters.splice(i, 1)
+        reject(abortReason(signal!))
+      }
+      const waiter: Waiter = {
+        grant: () => {
+          signal?.removeEventListener('abort', onAbort)
+          resolve(this.take())
+        },
+        reject,
+      }
+      this.waiters.push(waiter)
+      signal?.addEventListener('abort', onAbort, { once: true })
+    })
+  }
+
+  /** Reject every waiter (e.g. the connection is gone). */
+  rejectAll(err: unknown): void {
+    for (const w of this.waiters.splice(0)) w.reject(err)
+  }
+
+  private take(): Release {
+    this.active++
+    if (this.active > this.peak) this.peak = this.active
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      this.active--
+      const next = this.waiters.shift()
+      if (next) next.grant()
+    }
+  }
+}
+
+export function abortReason(signal: AbortSignal): Error {
+  const r: unknown = signal.reason
+  if (r instanceof Error) return r
+  const e = new Error(typeof r === 'string' ? r : 'aborted')
+  e.name = 'AbortError'
+  return e
+}

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest'
+import { Semaphore } from '../../../src/ssh/semaphore.js'
+import { parseJump } from '../../../src/ssh/ssh-transport.js'
+
+describe('parseJump', () => {
+  it('reads user@host:port, host, [v6]:port and ssh:// forms', () => {
+    expect(parseJump('admin@bastion:2200')).toEqual({ user: 'admin', host: 'bastion', port: 2200 })
+    expect(parseJump('bastion')).toEqual({ host: 'bastion' })
+    expect(parseJump('[fe80::1]:22')).toEqual({ host: 'fe80::1', port: 22 })
+    expect(parseJump('ssh://a@b:3')).toEqual({ user: 'a', host: 'b', port: 3 })
+  })
+})
+
+describe('Semaphore', () => {
+  it('never grants more than max slots, in FIFO order', async () => {
+    const sem = new Semaphore(2)
+    const order: number[] = []
+    const tasks = Array.from({ length: 6 }, (_, i) =>
+      sem.acquire().then(async (release) => {
+        order.push(i)
+        expect(sem.inUse).toBeLessThanOrEqual(2)
+        await new Promise((r) => setTimeout(r, 5))
+        release()
+      }),
+    )
+    await Promise.all(tasks)
+    expect(order).toEqual([0, 1, 2, 3, 4, 5])
+    expect(sem.peak).toBe(2)
+    expect(sem.inUse).toBe(0)
+  })
+
+  it('an aborted waiter leaves the queue; double release is harmless', async () => {
+    const sem = new Semaphore(1)
+    const r1 = await sem.acquire()
+    const ac = new AbortController()
+    const waiting = sem.acquire(ac.signal)
+    ac.abort()
+    await expect(waiting).rejects.toThrow()
+    expect(sem.waiting).toBe(0)
+    r1()
+    r1()
+    expect(sem.inUse).toBe(0)
+  })
+})

@@ -21,6 +21,7 @@ import type { HostJob } from '../engine/fleet.js'
 import { runFleet } from '../engine/fleet.js'
 import type { StartOptions, StopOptions } from '../engine/plan.js'
 import { runRolling, type HostStep, type RollingOptions } from '../engine/rolling.js'
+import { PhaseBarrier } from '../engine/ordering.js'
 import { parseSerial } from '../engine/batches.js'
 import { createInterface } from 'node:readline/promises'
 
@@ -51,6 +52,7 @@ export const stopFlags = {
   timeout: Flags.string({ char: 't', summary: 'Per-guest time for each action (seconds, or 90s, 5m). Default 5m.' }),
   'host-timeout': Flags.string({ summary: 'Per-host budget; when it runs out, every guest not yet off escalates to its next fallback.' }),
   'persistent-only': Flags.boolean({ summary: 'Leave transient guests alone (they cannot be restored by start anyway).' }),
+  tiers: Flags.string({ summary: 'Fleet-wide phases by guest tier, in stop order (e.g. app,db: app everywhere before db). Start runs them in reverse.' }),
   mode: Flags.string({ options: ['acpi', 'agent'], summary: 'How shutdown asks the guest (virsh shutdown --mode). Default acpi.' }),
 }
 
@@ -58,6 +60,7 @@ export const startFlags = {
   'start-timeout': Flags.string({ summary: 'Per-guest time to be running after start (default 2m).' }),
   'start-delay': Flags.string({ summary: "Minimum time between two starts on a host (libvirt-guests' START_DELAY)." }),
   'sync-time': Flags.boolean({ summary: 'After resuming a suspended guest, sync its clock (virsh domtime --sync; needs the guest agent).' }),
+  'group-delay': Flags.string({ summary: 'Pause between two guest order groups on a host (guest_order var / virtfleet:order= tag).' }),
 }
 
 export const rollingFlags = {
@@ -81,6 +84,7 @@ export function stopOptionsFromFlags(flags: {
   'bypass-cache'?: boolean
   guests?: string[]
   'libvirt-guests-list'?: boolean
+  tiers?: string
 }): StopOptions {
   const fallback = parseActions(flags.fallback, '--fallback')
   if (flags.fallback !== undefined && !fallback) throw new UsageError('--fallback: give at least one action')
@@ -95,11 +99,28 @@ export function stopOptionsFromFlags(flags: {
     mode: flags.mode as 'acpi' | 'agent' | undefined,
     guests: splitList(flags.guests),
     libvirtGuestsList: flags['libvirt-guests-list'],
+    ...tierOptions(flags.tiers),
   }
 }
 
+function tierOptions(tiers: string | undefined): { tiers?: string[]; barrier?: PhaseBarrier } {
+  const list = splitList(tiers === undefined ? undefined : [tiers])
+  return list ? { tiers: list, barrier: new PhaseBarrier() } : {}
+}
+
 export function startOptionsFromFlags(
-  flags: { 'start-timeout'?: string; timeout?: string; 'start-delay'?: string; 'sync-time'?: boolean; parallel?: number; 'bypass-cache'?: boolean; guests?: string[]; 'libvirt-guests-list'?: boolean },
+  flags: {
+    'start-timeout'?: string
+    timeout?: string
+    'start-delay'?: string
+    'sync-time'?: boolean
+    parallel?: number
+    'bypass-cache'?: boolean
+    guests?: string[]
+    'libvirt-guests-list'?: boolean
+    tiers?: string
+    'group-delay'?: string
+  },
   timeoutFlag: 'timeout' | 'start-timeout',
 ): StartOptions {
   return {
@@ -110,6 +131,8 @@ export function startOptionsFromFlags(
     bypassCache: flags['bypass-cache'],
     guests: splitList(flags.guests),
     libvirtGuestsList: flags['libvirt-guests-list'],
+    groupDelayMs: optionalDuration(flags['group-delay'], '--group-delay'),
+    ...tierOptions(flags.tiers),
   }
 }
 
@@ -219,10 +242,21 @@ export abstract class FleetCommand extends Command {
     const { bus, done } = this.bus(req.flags)
     const journal = req.flags.check ? undefined : this.openJournal(bus, req.flags, req.command, hosts, req.options)
     const transport = this.makeTransport(req.flags)
+    req.barrier?.setHosts(hosts.map((h) => h.name))
     try {
       const report = await runFleet(
         hosts,
-        { transport, clock: realClock, bus, runId: journal?.runId ?? newRunId(), command: req.command, check: !!req.flags.check, forks: req.flags.forks, signal },
+        {
+          transport,
+          clock: realClock,
+          bus,
+          runId: journal?.runId ?? newRunId(),
+          command: req.command,
+          check: !!req.flags.check,
+          forks: req.barrier ? Math.max(req.flags.forks, hosts.length) : req.flags.forks,
+          signal,
+          ...(req.barrier ? { onHostDone: (h: string) => req.barrier?.leave(h) } : {}),
+        },
         req.job,
       )
       await this.finish(report, req.flags, done)
@@ -320,6 +354,8 @@ export interface FleetRunRequest {
   flags: FlagValues & { check?: boolean }
   options: Record<string, unknown>
   job: HostJob
+  /** Tier phases: every host of the run must take part at once (forks raised to the host count). */
+  barrier?: PhaseBarrier
 }
 
 /** Resolve hosts, journal, render, run `job` on every host, report. Returns the report (exit code already set). */

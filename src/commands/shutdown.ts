@@ -17,6 +17,7 @@ Each guest gets --action; if it fails or exceeds --timeout, the next --fallback 
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Shutdown)
-    await this.runFleetJob({ command: 'shutdown', flags, options: { ...flags }, job: stopHostJob(stopOptionsFromFlags(flags)) })
+    const options = stopOptionsFromFlags(flags)
+    await this.runFleetJob({ command: 'shutdown', flags, options: { ...flags }, job: stopHostJob(options), ...(options.barrier ? { barrier: options.barrier } : {}) })
   }
 }

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core'
-import { changeFlags, connectionFlags, FleetCommand, startFlags, startOptionsFromFlags } from '../cli/base.js'
+import { changeFlags, connectionFlags, FleetCommand, startFlags, startOptionsFromFlags, stopFlags } from '../cli/base.js'
 import { startHostJob } from '../engine/start.js'
 
 export default class Start extends FleetCommand {
@@ -15,10 +15,13 @@ export default class Start extends FleetCommand {
     timeout: Flags.string({ char: 't', summary: 'Per-guest time to be running after start (default 2m).' }),
     'start-delay': startFlags['start-delay'],
     'sync-time': startFlags['sync-time'],
+    'group-delay': startFlags['group-delay'],
+    tiers: stopFlags.tiers,
   }
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Start)
-    await this.runFleetJob({ command: 'start', flags, options: { ...flags }, job: startHostJob(startOptionsFromFlags(flags, 'timeout')) })
+    const options = startOptionsFromFlags(flags, 'timeout')
+    await this.runFleetJob({ command: 'start', flags, options: { ...flags }, job: startHostJob(options), ...(options.barrier ? { barrier: options.barrier } : {}) })
   }
 }

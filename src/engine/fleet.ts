@@ -21,6 +21,8 @@ export interface RunContext {
   forks?: number
   /** Fires on Ctrl-C / SIGTERM: no new actions start; state already written stays. */
   signal?: AbortSignal
+  /** Called once per host when its report is final (tier barriers stop waiting for it). */
+  onHostDone?: (host: string) => void
 }
 
 export interface HostJobContext extends RunContext {
@@ -44,6 +46,7 @@ export async function runFleet(hosts: HostSpec[], ctx: RunContext, job: HostJob)
       const finish = (r: Omit<HostReport, 'durationMs' | 'host'>): HostReport => {
         const report: HostReport = { host: host.name, durationMs: Math.round(ctx.clock.now() - h0), ...r }
         ctx.bus.emit({ type: 'host-done', host: host.name, report, at: at() })
+        ctx.onHostDone?.(host.name)
         return report
       }
       if (ctx.signal?.aborted) return finish({ status: 'skipped', error: 'interrupted before this host was reached', guests: [] })

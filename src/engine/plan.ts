@@ -6,6 +6,7 @@ import type { Guest } from '../libvirt/types.js'
 import { isActive } from '../libvirt/types.js'
 import type { SavedEntry, SavedList } from '../state/saved-list.js'
 import { matchesAny } from './glob.js'
+import { guestTags, type GuestTags, type PhaseBarrier } from './ordering.js'
 
 export const DEFAULTS = {
   action: 'shutdown' as Action,
@@ -27,6 +28,10 @@ export interface StopOptions {
   mode?: 'acpi' | 'agent'
   guests?: string[]
   libvirtGuestsList?: boolean
+  /** Fleet-wide tier phases, in stop order (`--tiers app,db`). */
+  tiers?: string[]
+  /** Shared by all hosts of a run when tiers are used. */
+  barrier?: PhaseBarrier
 }
 
 export interface StopSettings {
@@ -53,6 +58,7 @@ export interface StopTarget {
   /** Primary action first, then the fallbacks, each tried when the previous fails or times out. */
   chain: Action[]
   note?: string
+  tags?: GuestTags
 }
 
 export interface HostStopPlan {
@@ -74,7 +80,7 @@ export function guestSelected(g: Guest, patterns?: readonly string[]): boolean {
   return !patterns || patterns.length === 0 || matchesAny(patterns, g.name, g.uuid)
 }
 
-export function planHostStop(host: HostSpec, guests: Guest[], o: StopOptions): HostStopPlan {
+export function planHostStop(host: HostSpec, guests: Guest[], o: StopOptions, described?: Map<string, GuestTags>): HostStopPlan {
   const settings = stopSettings(host, o)
   const chain = dedupe([settings.action, ...settings.fallback])
   const plan: HostStopPlan = { host: host.name, settings, targets: [], impossible: [], alreadyOff: [], excluded: [], save: [] }
@@ -95,7 +101,8 @@ export function planHostStop(host: HostSpec, guests: Guest[], o: StopOptions): H
       continue
     }
     const note = own.length < chain.length ? 'transient: suspend skipped, cannot be restored by start' : !g.persistent ? 'transient: cannot be restored by start' : undefined
-    plan.targets.push({ guest: g, chain: own, ...(note ? { note } : {}) })
+    const tags = guestTags(host, g, described)
+    plan.targets.push({ guest: g, chain: own, ...(note ? { note } : {}), ...(tags.order !== undefined || tags.tier !== undefined ? { tags } : {}) })
     if (g.persistent) plan.save.push(g)
   }
   return plan
@@ -114,11 +121,17 @@ export interface StartOptions {
   /** Start these guests (names, globs or UUIDs) instead of, or filtering, the saved list. */
   guests?: string[]
   libvirtGuestsList?: boolean
+  /** Fleet-wide tier phases, given in stop order; start runs them in reverse. */
+  tiers?: string[]
+  barrier?: PhaseBarrier
+  /** Pause between two order groups on a host (Proxmox's startup "up" delay). */
+  groupDelayMs?: number
 }
 
 export interface StartTarget {
   entry?: SavedEntry
   guest?: Guest
+  tags?: GuestTags
   /** What to do: 'start', 'already-running' (drop from list), 'missing' (not defined: keep in list, report). */
   kind: 'start' | 'already-running' | 'missing'
 }
@@ -135,7 +148,7 @@ export interface HostStartPlan {
  * Without --guests: every saved entry. With --guests: saved entries whose name/UUID matches, plus defined guests that
  * match and are not in the list (started, but there is no entry to remove).
  */
-export function planHostStart(host: HostSpec, saved: SavedList, live: Guest[], o: StartOptions): HostStartPlan {
+export function planHostStart(host: HostSpec, saved: SavedList, live: Guest[], o: StartOptions, described?: Map<string, GuestTags>): HostStartPlan {
   const byKey = new Map(live.map((g) => [`${g.uri} ${g.uuid}`, g]))
   const targets: StartTarget[] = []
   const listed = new Set<string>()
@@ -145,12 +158,12 @@ export function planHostStart(host: HostSpec, saved: SavedList, live: Guest[], o
     const guest = byKey.get(k)
     if (o.guests && o.guests.length > 0 && !matchesAny(o.guests, entry.name, entry.uuid, guest?.name ?? entry.name)) continue
     if (!guest) targets.push({ entry, kind: 'missing' })
-    else targets.push({ entry, guest, kind: isActive(guest.state) ? 'already-running' : 'start' })
+    else targets.push({ entry, guest, kind: isActive(guest.state) ? 'already-running' : 'start', tags: guestTags(host, guest, described) })
   }
   if (o.guests && o.guests.length > 0) {
     for (const g of live) {
       if (listed.has(`${g.uri} ${g.uuid}`) || !guestSelected(g, o.guests)) continue
-      targets.push({ guest: g, kind: isActive(g.state) ? 'already-running' : 'start' })
+      targets.push({ guest: g, kind: isActive(g.state) ? 'already-running' : 'start', tags: guestTags(host, g, described) })
     }
   }
   return {

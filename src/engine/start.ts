@@ -14,6 +14,8 @@ import type { StartOptions, StartTarget } from './plan.js'
 import { planHostStart } from './plan.js'
 import type { ActionAttempt, GuestReport, RunReport } from './report.js'
 import { Semaphore } from './semaphore.js'
+import { orderGroups, tierPhase } from './ordering.js'
+import { describeAll } from './stop.js'
 
 export interface StartRunOptions extends StartOptions {
   pollMs?: number
@@ -30,7 +32,8 @@ export function startHostJob(o: StartRunOptions): HostJob {
     const saved = await store.read()
     const live: Guest[] = []
     for (const uri of ctx.host.uris) live.push(...(await driver.list(uri)))
-    const plan = planHostStart(ctx.host, saved, live, o)
+    const described = ctx.host.vars.use_guest_tags === true ? await describeAll(driver, ctx.host.uris) : undefined
+    const plan = planHostStart(ctx.host, saved, live, o, described)
     ctx.bus.emit({
       type: 'host-planned',
       host: ctx.host.name,
@@ -135,9 +138,22 @@ export function startHostJob(o: StartRunOptions): HostJob {
       }
     }
     try {
-      const guests = await Promise.all(plan.targets.map(one))
+      // Tier phases in reverse stop order (fleet-wide barrier), then ascending order groups with a pause between.
+      const guests: GuestReport[] = []
+      const tiers = o.tiers ?? []
+      const last = tiers.length
+      for (let p = 0; p <= last; p++) {
+        const inPhase = plan.targets.filter((t) => (tiers.length > 0 ? tierPhase(t.tags?.tier, tiers, 'start') : 0) === p)
+        const groups = orderGroups(inPhase, (t) => t.tags?.order, 'start')
+        for (const [i, group] of groups.entries()) {
+          if (i > 0 && o.groupDelayMs) await ctx.clock.sleep(o.groupDelayMs, interrupt).catch(() => undefined)
+          guests.push(...(await Promise.all(group.map(one))))
+        }
+        if (o.barrier && p < last) await o.barrier.arrive(ctx.host.name, p)
+      }
       return { guests, savedList: { path: store.path, entries: remaining } }
     } finally {
+      o.barrier?.leave(ctx.host.name)
       watcher.close()
     }
   }

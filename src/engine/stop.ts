@@ -15,6 +15,7 @@ import type { HostStopPlan, StopOptions, StopTarget } from './plan.js'
 import { planHostStop } from './plan.js'
 import type { ActionAttempt, GuestOutcome, GuestReport, RunReport } from './report.js'
 import { anySignal, Semaphore } from './semaphore.js'
+import { orderGroups, tierPhase, type GuestTags } from './ordering.js'
 
 export interface StopRunOptions extends StopOptions {
   /** Safety-net poll interval for guest states (events do the real work). */
@@ -32,7 +33,8 @@ export function stopHostJob(o: StopRunOptions): HostJob {
     const driver = new VirshDriver(ctx.session, { bypassCache: o.bypassCache, mode: o.mode })
     const guests: Guest[] = []
     for (const uri of ctx.host.uris) guests.push(...(await driver.list(uri)))
-    const plan = planHostStop(ctx.host, guests, o)
+    const described = ctx.host.vars.use_guest_tags === true ? await describeAll(driver, ctx.host.uris) : undefined
+    const plan = planHostStop(ctx.host, guests, o, described)
     ctx.bus.emit({
       type: 'host-planned',
       host: ctx.host.name,
@@ -56,7 +58,7 @@ export function stopHostJob(o: StopRunOptions): HostJob {
     const watcher = new StateWatcher(driver, ctx.clock, o.pollMs)
     if (plan.targets.length > 0) watcher.start(ctx.host.uris)
     try {
-      const acted = await executeStopPlan(ctx, plan, driver, watcher, inList)
+      const acted = await executeStopPlan(ctx, plan, driver, watcher, inList, o)
       return {
         guests: [...acted, ...reportSide(plan, inList)],
         savedList: { path: store.path, entries: list.entries.length },
@@ -86,7 +88,14 @@ function reportSide(plan: HostStopPlan, inList: Set<string>): GuestReport[] {
   ]
 }
 
-async function executeStopPlan(ctx: HostJobContext, plan: HostStopPlan, driver: VirshDriver, watcher: StateWatcher, inList: Set<string>): Promise<GuestReport[]> {
+async function executeStopPlan(
+  ctx: HostJobContext,
+  plan: HostStopPlan,
+  driver: VirshDriver,
+  watcher: StateWatcher,
+  inList: Set<string>,
+  o: StopRunOptions,
+): Promise<GuestReport[]> {
   const { settings } = plan
   const budget = new AbortController()
   const budgetTimer = new AbortController()
@@ -146,10 +155,30 @@ async function executeStopPlan(ctx: HostJobContext, plan: HostStopPlan, driver: 
   }
 
   try {
-    return await Promise.all(plan.targets.map(one))
+    // Tier phases (fleet-wide, with a barrier), then order groups (per host), each finished before the next.
+    const results: GuestReport[] = []
+    const tiers = o.tiers ?? []
+    const phases = new Map<number, StopTarget[]>()
+    for (const t of plan.targets) {
+      const p = tiers.length > 0 ? tierPhase(t.tags?.tier, tiers, 'stop') : 0
+      phases.set(p, [...(phases.get(p) ?? []), t])
+    }
+    const last = tiers.length
+    for (let p = 0; p <= last; p++) {
+      for (const group of orderGroups(phases.get(p) ?? [], (t) => t.tags?.order, 'stop')) results.push(...(await Promise.all(group.map(one))))
+      if (o.barrier && p < last) await o.barrier.arrive(ctx.host.name, p)
+    }
+    return results
   } finally {
+    o.barrier?.leave(ctx.host.name)
     budgetTimer.abort()
   }
+}
+
+export async function describeAll(driver: VirshDriver, uris: string[]): Promise<Map<string, GuestTags>> {
+  const all = new Map<string, GuestTags>()
+  for (const uri of uris) for (const [k, v] of await driver.describe(uri)) all.set(k, v)
+  return all
 }
 
 interface AttemptLimits {

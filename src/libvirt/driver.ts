@@ -6,6 +6,7 @@ import { quoteCommand } from '../ssh/quote.js'
 import type { ExecResult, HostSession } from '../ssh/transport.js'
 import type { Guest, GuestState } from './types.js'
 import * as v from './virsh.js'
+import { DESCRIBE_SCRIPT, parseDescribeOutput, type GuestTags } from '../engine/ordering.js'
 
 export class VirshDriver {
   constructor(
@@ -62,6 +63,14 @@ export class VirshDriver {
   async abortJob(uri: string, uuid: string): Promise<void> {
     await this.session.exec(v.domjobabortArgv(uri, uuid)).catch(() => undefined)
   }
+  /** Tags from every guest's description (`virtfleet:order=N`, `virtfleet:tier=NAME`), one exec per URI. */
+  async describe(uri: string): Promise<Map<string, GuestTags>> {
+    const argv = ['sh', '-c', DESCRIBE_SCRIPT, 'sh', uri]
+    const res = await this.session.exec(argv)
+    if (res.code !== 0) throw new RemoteError(this.session.host, quoteCommand(argv), res.code, res.stderr)
+    return parseDescribeOutput(res.stdout)
+  }
+
   async syncTime(uri: string, uuid: string, signal?: AbortSignal): Promise<void> {
     await this.run(v.domtimeSyncArgv(uri, uuid), signal)
   }

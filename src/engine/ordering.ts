@@ -1,0 +1,125 @@
+// Guest ordering, as Proxmox's startup order: each guest may carry an order number and a tier.
+// Sources, first match wins: the host's inventory vars `guest_order: {GLOB: N}` / `guest_tiers: {GLOB: NAME}`,
+// then a tag in the guest's libvirt description (`virtfleet:order=N`, `virtfleet:tier=NAME`).
+// Stop goes in descending order (highest first), start in ascending order; guests without an order come last
+// on start and first on stop. Tiers order whole phases across the fleet: `--tiers app,db` stops tier app
+// everywhere before tier db (and starts db everywhere before app).
+
+import type { HostSpec } from '../inventory/types.js'
+import type { Guest } from '../libvirt/types.js'
+import { globToRegExp } from './glob.js'
+
+export interface GuestTags {
+  order?: number
+  tier?: string
+}
+
+/** `virtfleet:order=10 virtfleet:tier=db` anywhere in a description. */
+export function parseDescriptionTags(desc: string): GuestTags {
+  const tags: GuestTags = {}
+  const order = /virtfleet:order=(-?\d+)/.exec(desc)
+  if (order) tags.order = Number(order[1])
+  const tier = /virtfleet:tier=([A-Za-z0-9_.-]+)/.exec(desc)
+  if (tier) tags.tier = tier[1] as string
+  return tags
+}
+
+function lookup(map: unknown, name: string): unknown {
+  if (!map || typeof map !== 'object') return undefined
+  for (const [glob, value] of Object.entries(map as Record<string, unknown>)) if (globToRegExp(glob).test(name)) return value
+  return undefined
+}
+
+export function guestTags(host: HostSpec, g: Guest, described?: Map<string, GuestTags>): GuestTags {
+  const fromDesc = described?.get(g.uuid) ?? {}
+  const order = lookup(host.vars.guest_order, g.name)
+  const tier = lookup(host.vars.guest_tiers, g.name)
+  return {
+    ...fromDesc,
+    ...(order !== undefined && Number.isFinite(Number(order)) ? { order: Number(order) } : {}),
+    ...(tier !== undefined ? { tier: String(tier) } : {}),
+  }
+}
+
+/** Split into groups run one after the other: stop = descending order (untagged first), start = ascending (untagged last). */
+export function orderGroups<T>(items: T[], orderOf: (t: T) => number | undefined, direction: 'stop' | 'start'): T[][] {
+  // Untagged guests: first on stop, last on start — one key (+Infinity) does both with the two sort directions.
+  const key = (t: T) => orderOf(t) ?? Number.POSITIVE_INFINITY
+  const keys = [...new Set(items.map(key))].sort((a, b) => (direction === 'stop' ? b - a : a - b))
+  return keys.map((k) => items.filter((t) => key(t) === k))
+}
+
+export function usesOrdering(host: HostSpec): boolean {
+  return host.vars.guest_order !== undefined || host.vars.use_guest_tags === true
+}
+
+/** $1 = URI. One exec per URI prints each guest's UUID and description. */
+export const DESCRIBE_SCRIPT = 'for u in $(virsh -c "$1" list --all --uuid); do printf "@@%s\\n" "$u"; virsh -c "$1" desc "$u" 2>/dev/null; done'
+
+export function parseDescribeOutput(stdout: string): Map<string, GuestTags> {
+  const out = new Map<string, GuestTags>()
+  let uuid: string | undefined
+  let text = ''
+  const flush = () => {
+    if (uuid) out.set(uuid, parseDescriptionTags(text))
+  }
+  for (const line of stdout.split('\n')) {
+    const m = /^@@([0-9a-f-]{36})$/.exec(line)
+    if (m) {
+      flush()
+      uuid = m[1]
+      text = ''
+    } else text += line + '\n'
+  }
+  flush()
+  return out
+}
+
+/**
+ * Fleet-wide phases (tiers): a host waits at the end of each phase until every other host still in the run has
+ * finished that phase too. Hosts that end early (unreachable, failed) leave and are no longer waited for.
+ */
+export class PhaseBarrier {
+  private reached = new Map<string, number>()
+  private active: Set<string>
+  private waiters: Array<{ phase: number; resolve: () => void }> = []
+
+  constructor(hosts: string[] = []) {
+    this.active = new Set(hosts)
+  }
+
+  /** Set the hosts of the run (before any host starts). */
+  setHosts(hosts: string[]): void {
+    this.active = new Set(hosts)
+  }
+
+  arrive(host: string, phase: number): Promise<void> {
+    this.reached.set(host, Math.max(this.reached.get(host) ?? -1, phase))
+    return new Promise<void>((resolve) => {
+      this.waiters.push({ phase, resolve })
+      this.check()
+    })
+  }
+
+  leave(host: string): void {
+    this.active.delete(host)
+    this.check()
+  }
+
+  private check(): void {
+    const done = (phase: number) => [...this.active].every((h) => (this.reached.get(h) ?? -1) >= phase)
+    this.waiters = this.waiters.filter((w) => {
+      if (!done(w.phase)) return true
+      w.resolve()
+      return false
+    })
+  }
+}
+
+/** Phase index of a tier: untagged guests (and tiers not listed) go first on stop, last on start. */
+export function tierPhase(tier: string | undefined, tiers: readonly string[], direction: 'stop' | 'start'): number {
+  const ordered = direction === 'stop' ? tiers : [...tiers].reverse()
+  const i = tier === undefined ? -1 : ordered.indexOf(tier)
+  if (direction === 'stop') return i === -1 ? 0 : i + 1
+  return i === -1 ? ordered.length : i
+}

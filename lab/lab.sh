@@ -387,7 +387,7 @@ define_guest() {  # host name delay
 
 start_guest() {
   local h=$1 name=$2
-  [ "$(dom_state "$h" "$name")" = running ] && { STARTED+=("$h $name"); return 0; }
+  [ "$(dom_state "$h" "$name")" = running ] && return 0   # already up (maybe restored: no READY line to wait for)
   if has_managed_save "$h" "$name"; then   # a restore: already booted, its console log starts empty
     virsh_h "$h" start "$name" >/dev/null
     return 0
@@ -424,8 +424,8 @@ ensure_guests() {
       guest_xml "$h" "$h-t1" 0 > "$hd/xml/$h-t1.xml"
       rm -f "$hd/console/$h-t1.log"
       virsh_h "$h" create "$hd/xml/$h-t1.xml" >/dev/null
+      STARTED+=("$h $h-t1")
     fi
-    STARTED+=("$h $h-t1")
   else
     virsh_h "$h" destroy "$h-t1" >/dev/null 2>&1 || true
   fi
@@ -439,7 +439,7 @@ ensure_guests() {
 }
 
 wait_ready() {
-  local deadline=$((SECONDS + ${VIRTFLEET_LAB_BOOT_TIMEOUT:-180})) pending entry h name
+  local deadline=$((SECONDS + ${VIRTFLEET_LAB_BOOT_TIMEOUT:-120})) pending entry h name
   while :; do
     pending=()
     for entry in "${STARTED[@]}"; do

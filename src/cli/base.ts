@@ -26,11 +26,11 @@ import { parseSerial } from '../engine/batches.js'
 import { createInterface } from 'node:readline/promises'
 
 export const connectionFlags = {
-  inventory: Flags.string({ char: 'i', multiple: true, summary: 'Inventory file or folder (repeatable; later wins). Default: $VIRTFLEET_INVENTORY, then ./inventory.' }),
+  inventory: Flags.string({ char: 'i', multiple: true, multipleNonGreedy: true, summary: 'Inventory file or folder (repeatable; later wins). Default: $VIRTFLEET_INVENTORY, then ./inventory.' }),
   limit: Flags.string({ char: 'l', summary: "Host pattern (Ansible syntax: all, g1:g2, g1:&g2, g1:!g2, web*, ~regex, @file)." }),
   forks: Flags.integer({ char: 'f', min: 1, summary: 'Hosts handled at once.', default: 10 }),
   'host-key-checking': Flags.string({ options: ['strict', 'accept-new', 'off'], summary: 'Like StrictHostKeyChecking: strict (default) refuses unknown or changed keys.' }),
-  'known-hosts': Flags.string({ multiple: true, summary: 'known_hosts file(s) to check host keys against (default ~/.ssh/known_hosts).' }),
+  'known-hosts': Flags.string({ multiple: true, multipleNonGreedy: true, summary: 'known_hosts file(s) to check host keys against (default ~/.ssh/known_hosts).' }),
   'ssh-config': Flags.string({ summary: 'ssh_config file to honour (default ~/.ssh/config; $VIRTFLEET_SSH_CONFIG).' }),
   'connect-timeout': Flags.string({ summary: 'SSH connect timeout per attempt (seconds or 10s, 1m).', default: '10s' }),
   json: Flags.boolean({ summary: 'Print a JSON report on stdout (no live output).' }),
@@ -40,7 +40,7 @@ export const connectionFlags = {
 
 export const changeFlags = {
   check: Flags.boolean({ char: 'C', summary: 'Connect and list, print exactly what would be done to which guest, change nothing.' }),
-  guests: Flags.string({ char: 'g', multiple: true, summary: 'Only these guests (names, globs or UUIDs; repeatable or comma-separated).' }),
+  guests: Flags.string({ char: 'g', multiple: true, multipleNonGreedy: true, summary: 'Only these guests (names, globs or UUIDs; repeatable or comma-separated).' }),
   parallel: Flags.integer({ char: 'p', min: 1, summary: 'Guests handled at once per host (default 4, or the host\'s `parallel` var).' }),
   'bypass-cache': Flags.boolean({ summary: 'Pass --bypass-cache to virsh (managedsave / start): avoid filling the host page cache.' }),
   'libvirt-guests-list': Flags.boolean({ summary: "Also keep libvirt-guests' own list file (/var/lib/libvirt/libvirt-guests) in step." }),

@@ -1,0 +1,127 @@
+#!/usr/bin/env node
+// `npm run bench`: engine scale on a simulated 1000-host fleet, parser throughput, optional real-lab figures.
+// Prints one table of figures and targets; exits 1 when a target is missed or a run did not do what it should.
+// Not part of the unit tests. See docs/bench.md for what is measured and the reference figures.
+
+import { benchEngine, FLEET, START, STOP } from './engine.mjs'
+import { benchLab } from './lab.mjs'
+import { compile, fmt, MiB } from './lib.mjs'
+import { benchParsers, PARSE } from './parsers.mjs'
+
+// Targets: about 3x the figures measured on the reference machine (2 cores, Node 20; docs/bench.md), so a
+// regression of that order fails while machine noise does not. Throughput targets are a third of what was measured.
+export const TARGETS = {
+  stopWallMs: 20_000,
+  stopCpuMs: 24_000,
+  stopHeap: 480 * MiB,
+  stopRss: 720 * MiB,
+  startWallMs: 6_000,
+  startCpuMs: 8_000,
+  startHeap: 300 * MiB,
+  startRss: 800 * MiB,
+  // Simulated time is deterministic (seeded fleet): these are exact expectations with a little slack, not 3x.
+  stopSimMs: 2_500_000,
+  startSimMs: 1_000,
+  listOpsPerSec: 50,
+  eventLinesPerSec: 1_000_000,
+}
+
+const verbose = process.argv.includes('--verbose') || process.argv.includes('-v')
+const log = (s) => process.stderr.write(`${verbose ? '' : '  '}${s}\n`)
+
+// Count Node warnings per section (run with --no-warnings so they do not flood the output; see docs/bench.md).
+let section = 'setup'
+const warnings = {}
+process.on('warning', (w) => {
+  const k = `${section}: ${w.name}`
+  warnings[k] = (warnings[k] ?? 0) + 1
+})
+
+const rows = []
+let failed = false
+function row(sectionName, metric, measured, target, ok) {
+  if (ok === false) failed = true
+  rows.push([sectionName, metric, measured, target ?? '', ok === undefined ? '' : ok ? 'ok' : 'MISSED'])
+}
+const under = (v, max, f) => [f(v), `< ${f(max)}`, v < max]
+const over = (v, min, f) => [f(v), `> ${f(min)}`, v > min]
+
+function printTable() {
+  const head = ['section', 'metric', 'measured', 'target', '']
+  const all = [head, ...rows]
+  const w = head.map((_, i) => Math.max(...all.map((r) => String(r[i]).length)))
+  const line = (r) => r.map((c, i) => (i === 2 || i === 3 ? String(c).padStart(w[i]) : String(c).padEnd(w[i]))).join('  ').trimEnd()
+  console.log(line(head))
+  console.log(w.map((n) => '-'.repeat(n)).join('  '))
+  for (const r of rows) console.log(line(r))
+}
+
+async function main() {
+  log('compiling bench/tsconfig.json (test/support/fake-fleet.ts + engine) ...')
+  compile()
+
+  section = 'engine'
+  log(`engine: ${FLEET.hosts} hosts x ${FLEET.guestsPerHost} guests, shutdown ${FLEET.minShutdownMs / 1000}-${FLEET.maxShutdownMs / 1000} s (simulated)`)
+  const e = await benchEngine(log)
+  const stopName = `runStop (forks ${STOP.forks}, parallel ${STOP.parallel}, fallback ${STOP.fallback.join(',')}, host budget ${STOP.hostTimeoutMs / 1000} s)`
+  for (const [name, r, t] of [
+    [stopName, e.stop, { wall: TARGETS.stopWallMs, cpu: TARGETS.stopCpuMs, heap: TARGETS.stopHeap, rss: TARGETS.stopRss, sim: TARGETS.stopSimMs }],
+    [`runStart (forks ${START.forks}, parallel ${START.parallel}), same fleet`, e.start, { wall: TARGETS.startWallMs, cpu: TARGETS.startCpuMs, heap: TARGETS.startHeap, rss: TARGETS.startRss, sim: TARGETS.startSimMs }],
+  ]) {
+    rows.push([name, '', '', '', ''])
+    row('', 'wall time', ...under(r.wallMs, t.wall, fmt.s))
+    row('', 'CPU time (user+sys)', ...under(r.cpuMs, t.cpu, fmt.s))
+    row('', 'peak heap used', ...under(r.peakHeap, t.heap, fmt.mib))
+    row('', 'peak RSS', ...under(r.peakRss, t.rss, fmt.mib))
+    row('', 'simulated duration', ...under(r.simMs, t.sim, fmt.simS))
+    row('', 'events emitted', fmt.int(r.events))
+    row('', 'plain log lines (null sink)', `${fmt.int(r.logLines)} / ${fmt.mib(r.logBytes)}`)
+    row('', 'remote commands (fake execs)', fmt.int(r.execs))
+    row('', 'events per wall second', fmt.int(r.events / (r.wallMs / 1000)))
+    row('', 'outcomes', Object.entries(r.outcomes).map(([k, v]) => `${k} ${v}`).join(', '), 'all guests', r.problems.length === 0)
+    for (const p of r.problems) log(`${r.label}: ${p}`)
+  }
+
+  section = 'parsers'
+  log('parsers ...')
+  const p = await benchParsers()
+  rows.push([`parseGuestList (${fmt.int(PARSE.listGuests)} guests, ${fmt.mib(p.list.bytes)})`, '', '', '', ''])
+  row('', 'parses/s', ...over(p.list.opsPerSec, TARGETS.listOpsPerSec, (v) => v.toFixed(1)))
+  row('', 'guests/s', fmt.int(p.list.guestsPerSec))
+  rows.push([`parseEventLine (${fmt.int(PARSE.eventLines)} lines)`, '', '', '', ''])
+  row('', 'lines/s', ...over(p.events.linesPerSec, TARGETS.eventLinesPerSec, fmt.int))
+  row('', '100k-line passes/s', p.events.passesPerSec.toFixed(1))
+
+  section = 'lab'
+  let lab
+  try {
+    lab = benchLab(log)
+  } catch (err) {
+    log(`lab: ${err.message}`)
+    row('real lab', 'setup', 'error', 'usable lab', false)
+  }
+  if (lab === undefined && !failed) log('lab: skipped (set VIRTFLEET_BENCH_LAB=/path/to/lab/dir with inventory.yml to include real-lab figures)')
+  if (lab) {
+    rows.push([`real lab (${lab.dir})`, '', '', '', ''])
+    for (const r of lab.runs) row('', `${r.cmd} --parallel ${r.parallel} (${r.hosts ?? '?'} hosts, ${r.guests ?? '?'} guests)`, fmt.s(r.wallMs), 'exit 0', r.code === 0)
+    if (lab.failed) log(`lab: ${lab.failed}`)
+    else {
+      row('', 'shutdown ratio p1/p4 (wall)', `${lab.shutdownRatio.toFixed(2)}x`)
+      row('', 'start ratio p1/p4 (wall)', `${lab.startRatio.toFixed(2)}x`)
+    }
+  } else if (lab === undefined) rows.push(['real lab', 'skipped: VIRTFLEET_BENCH_LAB unset', '', '', ''])
+
+  console.log('')
+  printTable()
+  const ru = process.resourceUsage()
+  console.log('')
+  console.log(`process max RSS ${fmt.mib(ru.maxRSS * 1024)}; node ${process.version}; ${(await import('node:os')).availableParallelism()} cores; gc ${typeof globalThis.gc === 'function' ? 'exposed' : 'not exposed'}`)
+  for (const [k, v] of Object.entries(warnings)) console.log(`warning: ${k} x${v}`)
+  console.log(failed ? '\nbench: some targets were MISSED' : '\nbench: all targets met')
+  process.exitCode = failed ? 1 : 0
+}
+
+main().catch((err) => {
+  console.error(`bench: ${err?.stack ?? err}`)
+  process.exitCode = 2
+})

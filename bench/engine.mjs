@@ -92,19 +92,22 @@ function verify(r, want) {
   return { outcomes: c, problems }
 }
 
-export async function benchEngine(log = () => {}) {
+export async function benchEngine(log = () => {}, onPhase = () => {}) {
   const { runStop } = await load('src/engine/stop.js')
   const { runStart } = await load('src/engine/start.js')
   const s0 = performance.now()
   const fleet = await setupFleet()
   const setupMs = performance.now() - s0
   log(`fleet: ${FLEET.hosts} hosts x ${FLEET.guestsPerHost} guests built in ${fmt.s(setupMs)}`)
-  const ctx = (bus, command, forks) => ({ transport: fleet.transport, clock: fleet.clock, bus, runId: `bench-${command}`, command, check: false, forks })
+  // As the CLI does (src/cli/base.ts): one run-wide interrupt signal (Ctrl-C), never fired here.
+  const ctx = (bus, command, forks) => ({ transport: fleet.transport, clock: fleet.clock, bus, runId: `bench-${command}`, command, check: false, forks, signal: new AbortController().signal })
 
+  onPhase('runStop')
   const stop = await measured('runStop', fleet, (bus) => runStop(fleet.hosts, ctx(bus, 'shutdown', STOP.forks), { parallel: STOP.parallel, fallback: STOP.fallback, hostTimeoutMs: STOP.hostTimeoutMs }))
   Object.assign(stop, verify(stop, ['stopped', 'destroyed']))
   log(`runStop: ${fmt.s(stop.wallMs)} wall, ${fmt.simS(stop.simMs)} simulated, outcomes ${JSON.stringify(stop.outcomes)}`)
 
+  onPhase('runStart')
   const start = await measured('runStart', fleet, (bus) => runStart(fleet.hosts, ctx(bus, 'start', START.forks), { parallel: START.parallel }))
   Object.assign(start, verify(start, ['started']))
   log(`runStart: ${fmt.s(start.wallMs)} wall, ${fmt.simS(start.simMs)} simulated, outcomes ${JSON.stringify(start.outcomes)}`)

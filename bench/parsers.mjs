@@ -58,7 +58,7 @@ export async function benchParsers(minMs = 1000) {
     { minMs, warmup: 2 },
   )
   return {
-    list: { guests: PARSE.listGuests, bytes: listText.length, needState: check.needState.length, opsPerSec: list.opsPerSec, guestsPerSec: list.opsPerSec * PARSE.listGuests, runs: list.runs },
-    events: { lines: PARSE.eventLines, lifecycle: parsedOk, passesPerSec: ev.opsPerSec, linesPerSec: ev.opsPerSec * PARSE.eventLines, runs: ev.runs },
+    list: { guests: PARSE.listGuests, bytes: listText.length, needState: check.needState.length, opsPerSec: list.opsPerSec, opsPerWallSec: list.opsPerWallSec, guestsPerSec: list.opsPerSec * PARSE.listGuests, runs: list.runs },
+    events: { lines: PARSE.eventLines, lifecycle: parsedOk, passesPerSec: ev.opsPerSec, linesPerSec: ev.opsPerSec * PARSE.eventLines, linesPerWallSec: ev.opsPerWallSec * PARSE.eventLines, runs: ev.runs },
   }
 }

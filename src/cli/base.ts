@@ -24,6 +24,7 @@ import { runRolling, type HostStep, type RollingOptions } from '../engine/rollin
 import { PhaseBarrier } from '../engine/ordering.js'
 import { parseSerial } from '../engine/batches.js'
 import { createInterface } from 'node:readline/promises'
+import { setMaxListeners } from 'node:events'
 
 export const connectionFlags = {
   inventory: Flags.string({ char: 'i', multiple: true, multipleNonGreedy: true, summary: 'Inventory file or folder (repeatable; later wins). Default: $VIRTFLEET_INVENTORY, then ./inventory.' }),
@@ -193,6 +194,8 @@ export abstract class FleetCommand extends Command {
 
   /** SIGINT/SIGTERM: stop starting new actions; a second signal exits at once (state on hosts is already written). */
   protected trapSignals(): AbortSignal {
+    // Every queued guest listens to this one signal: hundreds of listeners are expected, not a leak.
+    setMaxListeners(0, this.interrupt.signal)
     for (const sig of ['SIGINT', 'SIGTERM'] as const) {
       const handler = () => {
         if (this.interrupt.signal.aborted) {

@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events'
+
 // A counting semaphore whose waiters can give up (abort): used for per-host guest parallelism.
 
 export class Semaphore {
@@ -37,5 +39,7 @@ export class Semaphore {
 /** A signal that fires when any of the given signals fires. */
 export function anySignal(signals: Array<AbortSignal | undefined>): AbortSignal {
   const present = signals.filter((s): s is AbortSignal => s !== undefined)
-  return AbortSignal.any(present)
+  const any = AbortSignal.any(present)
+  setMaxListeners(0, any)
+  return any
 }

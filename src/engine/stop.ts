@@ -3,6 +3,7 @@
 // every guest not yet off escalates: a running step is cut and the next fallback tried; a guest still queued starts
 // directly at its first fallback (or, with none, has its action requested once). No guest is silently skipped.
 
+import { setMaxListeners } from 'node:events'
 import { errorMessage, UnreachableError } from '../errors.js'
 import type { Action, HostSpec } from '../inventory/types.js'
 import { VirshDriver } from '../libvirt/driver.js'
@@ -98,6 +99,7 @@ async function executeStopPlan(
 ): Promise<GuestReport[]> {
   const { settings } = plan
   const budget = new AbortController()
+  setMaxListeners(0, budget.signal)
   const budgetTimer = new AbortController()
   const hostBudgetMs = settings.hostTimeoutMs
   if (hostBudgetMs !== undefined) {

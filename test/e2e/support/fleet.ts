@@ -1,0 +1,183 @@
+// Drives the lab (lab/lab.sh) and the virtfleet CLI for end-to-end tests: real QEMU guests, real libvirtd,
+// real sshd on 127.0.0.1. One lab per test file, in its own folder and port range.
+
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import type { RunReport } from '../../../src/engine/report.js'
+import type { FleetEvent } from '../../../src/engine/events.js'
+
+export const REPO = resolve(import.meta.dirname, '../../..')
+const LAB = join(REPO, 'lab/lab.sh')
+
+export interface LabOptions {
+  name: string
+  hosts: number
+  guests: number
+  delays: string
+  basePort: number
+  transient?: boolean
+  extras?: boolean
+}
+
+export interface CliResult {
+  code: number | null
+  stdout: string
+  stderr: string
+  json<T = RunReport>(): T
+}
+
+export class Lab {
+  readonly dir: string
+  readonly stateDir: string
+  private readonly env: NodeJS.ProcessEnv
+
+  constructor(readonly o: LabOptions) {
+    this.dir = join(REPO, `.lab-e2e-${o.name}`)
+    this.stateDir = mkdtempSync(join(tmpdir(), `vf-e2e-${o.name}-`))
+    this.env = { ...process.env, VIRTFLEET_LAB_CACHE: process.env.VIRTFLEET_LAB_CACHE ?? join(REPO, '.lab-cache'), CI: 'true' }
+  }
+
+  get inventory(): string {
+    return join(this.dir, 'inventory.yml')
+  }
+  get inventoryIni(): string {
+    return join(this.dir, 'inventory.ini')
+  }
+  get knownHosts(): string {
+    return join(this.dir, 'known_hosts')
+  }
+  get clientKey(): string {
+    return join(this.dir, 'client_key')
+  }
+  port(host: string): number {
+    return this.o.basePort + Number(host.slice(1)) - 1
+  }
+
+  private lab(args: string[]): void {
+    execFileSync('bash', [LAB, ...args, '--dir', this.dir], { env: this.env, stdio: ['ignore', 'ignore', 'inherit'] })
+  }
+
+  /** Start (or reconcile: every numbered guest running again, the off guest off) the lab. */
+  up(fresh = false): void {
+    this.lab([
+      'up',
+      '--hosts',
+      String(this.o.hosts),
+      '--guests',
+      String(this.o.guests),
+      '--delays',
+      this.o.delays,
+      '--base-port',
+      String(this.o.basePort),
+      '--transient',
+      this.o.transient ? '1' : '0',
+      ...(this.o.extras ? ['--extras'] : []),
+      ...(fresh ? ['--fresh'] : []),
+    ])
+  }
+  down(): void {
+    try {
+      this.lab(['down', '--purge'])
+    } catch {
+      // already down
+    }
+  }
+  reboot(host: string, downSeconds = 2): void {
+    this.lab(['reboot', host, '--down-seconds', String(downSeconds)])
+  }
+
+  ssh(host: string, command: string): string {
+    return execFileSync(
+      'ssh',
+      ['-i', this.clientKey, '-o', `UserKnownHostsFile=${this.knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-p', String(this.port(host)), 'root@127.0.0.1', command],
+      { encoding: 'utf8' },
+    )
+  }
+
+  /** name → state for every guest of a host. */
+  states(host: string): Record<string, string> {
+    const out = this.ssh(host, 'for n in $(virsh list --all --name); do printf "%s|%s\\n" "$n" "$(virsh domstate "$n" | head -1)"; done')
+    return Object.fromEntries(
+      out
+        .trim()
+        .split('\n')
+        .filter((l) => l.includes('|'))
+        .map((l) => l.split('|') as [string, string]),
+    )
+  }
+  running(host: string): string[] {
+    return Object.entries(this.states(host))
+      .filter(([, s]) => s === 'running')
+      .map(([n]) => n)
+      .sort()
+  }
+  bootId(host: string): string {
+    return this.ssh(host, 'cat /proc/sys/kernel/random/boot_id').trim()
+  }
+  savedList(host: string): Array<{ name: string; uuid: string; action: string }> {
+    const text = this.ssh(host, 'cat /var/lib/virtfleet/saved-guests.json 2>/dev/null || true')
+    return text.trim() === '' ? [] : JSON.parse(text).entries
+  }
+  consoleLog(host: string, guest: string): string {
+    try {
+      return readFileSync(join(this.dir, 'hosts', host, 'console', `${guest}.log`), 'latin1')
+    } catch {
+      return ''
+    }
+  }
+  guestFile(host: string, guest: string, file: 'vmlinuz' | 'initrd.img'): string {
+    return join(this.dir, 'hosts', host, 'guests', guest, file)
+  }
+
+  /** Run the CLI (built dist) with this lab's inventory and a private journal dir. */
+  cli(args: string[], opts: { inventory?: string; extra?: string[] } = {}): CliResult {
+    const inv = [opts.inventory ?? this.inventory, ...(opts.extra ?? [])].flatMap((f) => ['-i', f])
+    const r = spawnSync(process.execPath, [join(REPO, 'bin/run.js'), ...args, ...inv, '--state-dir', this.stateDir], {
+      encoding: 'utf8',
+      env: this.env,
+      maxBuffer: 64 * 1024 * 1024,
+    })
+    return {
+      code: r.status,
+      stdout: r.stdout,
+      stderr: r.stderr,
+      json: <T>() => JSON.parse(r.stdout) as T,
+    }
+  }
+  /** Start the CLI in the background (for kill tests). */
+  spawnCli(args: string[]): ChildProcess {
+    return spawn(process.execPath, [join(REPO, 'bin/run.js'), ...args, '-i', this.inventory, '--state-dir', this.stateDir], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] })
+  }
+  /** Events of a run from its journal. */
+  events(runId: string): FleetEvent[] {
+    const text = readFileSync(join(this.stateDir, 'runs', `${runId}.jsonl`), 'utf8')
+    return text
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .flatMap((l) => {
+        try {
+          const r = JSON.parse(l)
+          return r.type === 'event' ? [r.event as FleetEvent] : []
+        } catch {
+          return []
+        }
+      })
+  }
+  /** An override inventory (own format) to pass after the lab's: later sources win, as in Ansible. */
+  override(hostVars: Record<string, Record<string, unknown>>): string {
+    const lines = ['virtfleet: 1', 'hosts:']
+    for (const [host, vars] of Object.entries(hostVars)) {
+      lines.push(`  ${host}:`)
+      for (const [k, v] of Object.entries(vars)) lines.push(`    ${k}: ${JSON.stringify(v)}`)
+    }
+    const file = join(mkdtempSync(join(tmpdir(), 'vf-inv-')), 'override.yml')
+    writeFileSync(file, lines.join('\n') + '\n')
+    return file
+  }
+}
+
+export function buildOnce(): void {
+  execFileSync('npm', ['run', '-s', 'build'], { cwd: REPO, stdio: 'inherit' })
+}

@@ -176,16 +176,23 @@ in_ns() {
 
 # Every pid in host $1's mount namespace (including the holder), minus this script's own ancestry.
 ns_pids() {
-  local ns p self=" " q=$$
-  ns=$(cat "$(hd_of "$1")/mntns" 2>/dev/null) || return 0
+  local ns p c self=" " q=$$ hd pids=() ours=0 holder
+  hd=$(hd_of "$1")
+  ns=$(cat "$hd/mntns" 2>/dev/null) || return 0
   [ -n "$ns" ] || return 0
+  holder=$(read_pid "$hd/holder.pid")
   while [ -n "$q" ] && [ "$q" != 0 ]; do self+="$q "; q=$(awk '/^PPid:/ {print $2}' "/proc/$q/status" 2>/dev/null); done
   for p in /proc/[0-9]*; do
     p=${p#/proc/}
     [ "$(mntns_of "$p")" = "$ns" ] || continue
     [[ $self == *" $p "* ]] && continue
-    echo "$p"
+    pids+=("$p")
+    c=$(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null) || true
+    if [ "$p" = "$holder" ] || [[ $c == *"$hd/"* ]]; then ours=1; fi
   done
+  # A namespace id can be reused once its namespace is gone: only trust it while it holds our holder or daemons.
+  [ $ours = 1 ] && printf '%s\n' "${pids[@]}"
+  return 0
 }
 
 # Kill the processes of host $1: $2 = all (down) or keep-holder (reboot). qemu first, with SIGKILL (power cut).
@@ -295,10 +302,10 @@ start_daemons() {
   local h=$1 hd i
   hd=$(hd_of "$h")
   if ! daemon_alive "$h" virtlogd; then
-    in_ns "$h" setsid /usr/sbin/virtlogd -d -p "$hd/pids/virtlogd.pid" </dev/null >>"$hd/daemons.log" 2>&1
+    in_ns "$h" setsid /usr/sbin/virtlogd -d -p "$hd/pids/virtlogd.pid" </dev/null >>"$hd/daemons.log" 2>&1 9>&-
   fi
   if ! daemon_alive "$h" libvirtd; then
-    in_ns "$h" setsid /usr/sbin/libvirtd -d -p "$hd/pids/libvirtd.pid" </dev/null >>"$hd/daemons.log" 2>&1
+    in_ns "$h" setsid /usr/sbin/libvirtd -d -p "$hd/pids/libvirtd.pid" </dev/null >>"$hd/daemons.log" 2>&1 9>&-
   fi
   for i in $(seq 150); do
     in_ns "$h" virsh -q -c qemu:///system uri >/dev/null 2>&1 && return
@@ -311,7 +318,7 @@ start_sshd() {
   local h=$1 hd i port
   hd=$(hd_of "$h"); port=$(port_of "$h")
   if ! daemon_alive "$h" sshd; then
-    in_ns "$h" setsid /usr/sbin/sshd -f "$hd/ssh/sshd_config" -E "$hd/sshd.log" </dev/null >>"$hd/daemons.log" 2>&1 \
+    in_ns "$h" setsid /usr/sbin/sshd -f "$hd/ssh/sshd_config" -E "$hd/sshd.log" </dev/null >>"$hd/daemons.log" 2>&1 9>&- \
       || die "sshd of $h failed (port $port busy? see $hd/sshd.log)"
   fi
   for i in $(seq 50); do
@@ -530,7 +537,7 @@ host_down() {
   hd=$(hd_of "$h")
   [ -d "$hd" ] || return 0
   kill_host_procs "$h" all
-  rm -f "$hd"/pids/*.pid "$hd/holder.pid"
+  rm -f "$hd"/pids/*.pid "$hd/holder.pid" "$hd/mntns"
   rm -rf "${hd:?}/fs/run/"*
 }
 
@@ -592,7 +599,7 @@ cmd_reboot() {
   hd=$(hd_of "$h")
   [ -d "$hd" ] || die "no such lab host: $h"
   exec 9>"$hd/reboot.lock"
-  flock 9
+  flock -w 300 9 || die "another reboot of $h is still running"
   [ "$AFTER" != 0 ] && sleep "$AFTER"
   [ -n "$(holder_pid "$h")" ] || die "host $h is not up"
   log "$h: power off (sshd, guests, daemons)"

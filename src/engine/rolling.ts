@@ -128,7 +128,9 @@ async function runHost(host: HostSpec, ctx: RunContext, o: RollingOptions, at: (
   const guests = new Map<string, GuestReport>()
   let session: HostSession | undefined
   let bootId: string | undefined
-  let lock: HostLock | undefined
+  // The lock lives on the host's disk; its handle is rebuilt on the current session (a reboot replaces it).
+  let locked = false
+  const hostLock = async () => new HostLock(await connect(), host.stateDir, ctx.runId)
   let savedPath: { path: string; entries: number } | undefined
   ctx.bus.emit({ type: 'host-start', host: host.name, at: at() })
 
@@ -169,14 +171,15 @@ async function runHost(host: HostSpec, ctx: RunContext, o: RollingOptions, at: (
           detail = await preflight(await connect(), host, !!step.suspend)
           break
         case 'lock': {
-          lock = new HostLock(await connect(), host.stateDir, ctx.runId)
-          const r = await lock.acquire({ breakLock: step.breakLock })
+          const r = await (await hostLock()).acquire({ breakLock: step.breakLock })
+          locked = r.acquired
           if (!r.acquired) failure = r.reason
           else if (r.tookOver) detail = `took over stale lock of run ${r.tookOver.runId}`
           break
         }
         case 'unlock':
-          await (lock ?? new HostLock(await connect(), host.stateDir, ctx.runId)).release()
+          await (await hostLock()).release()
+          locked = false
           break
         case 'stop':
         case 'start': {
@@ -269,8 +272,8 @@ async function runHost(host: HostSpec, ctx: RunContext, o: RollingOptions, at: (
     if (failure !== undefined) {
       steps.push({ step: step.kind, status: 'failed', durationMs, error: failure })
       ctx.bus.emit({ type: 'host-step', host: host.name, step: stepName(step, i), status: 'failed', error: failure, durationMs, at: at() })
-      // Leave the lock in place only if we could not reach the host; otherwise free it for the operator.
-      if (lock && step.kind !== 'lock') await lock.release().catch(() => undefined)
+      // Free the lock for the operator when the host is reachable; if not, it stays (stale-lock detection frees it).
+      if (locked) await hostLock().then((l) => l.release()).catch(() => undefined)
       return finish(ctx.signal?.aborted ? 'interrupted' : step.kind === 'stop' || step.kind === 'start' ? 'partial' : 'failed', `${step.kind}: ${failure}`)
     }
     steps.push({ step: step.kind, status: 'ok', durationMs, ...(detail ? { detail } : {}) })

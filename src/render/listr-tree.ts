@@ -368,7 +368,7 @@ export function attachListrTree(bus: EventBus, opts: ListrTreeOptions = {}): Att
     if (e.type === 'log') return
     if (e.type === 'batch') {
       if (!started || runDone.settled) return
-      const batch = e.status === 'started' ? `batch ${e.index}/${e.of}` : `batch ${e.index}/${e.of} ${e.status}`
+      const batch = e.status === 'started' ? `batch ${e.index + 1}/${e.of}` : `batch ${e.index + 1}/${e.of} ${e.status}`
       if (rootWrapper) rootWrapper.title = `${rootTitle} · ${batch}`
       return
     }

@@ -95,7 +95,7 @@ export class PlainFormatter {
         return [text]
       }
       case 'batch':
-        return [`batch ${e.index}/${e.of} ${e.status}${e.status === 'started' ? `: ${e.hosts.join(', ')}` : ''}`]
+        return [`batch ${e.index + 1}/${e.of} ${e.status}${e.status === 'started' ? `: ${e.hosts.join(', ')}` : ''}`]
       case 'log':
         return [`${e.host ?? 'run'} ${e.level}: ${e.message}`]
       case 'run-done': {

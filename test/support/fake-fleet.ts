@@ -57,6 +57,8 @@ export class FakeHost {
   rebootDownMs = 5000
   rebootFails = false
   reboots = 0
+  /** Bumped by a reboot: sessions opened before it are dead, as real SSH connections are. */
+  generation = 0
   /** Drop the connection at this many execs (simulates a lost link). */
   loseConnectionAfterExecs?: number
   execCount = 0
@@ -191,6 +193,7 @@ export class FakeHost {
   private reboot(): ExecResult {
     if (this.rebootFails) return { code: 1, stdout: '', stderr: 'Failed to reboot: access denied\n' }
     this.reboots++
+    this.generation++
     this.unreachable = true
     for (const g of [...this.guests]) if (g.state !== 'shut off') this.powerOff(g, 'Destroyed')
     void this.clock.sleep(this.rebootDownMs).then(() => {
@@ -245,9 +248,19 @@ export class FakeTransport implements Transport {
   async connect(spec: HostSpec): Promise<HostSession> {
     const h = this.hosts.get(spec.name)
     if (!h || h.unreachable) throw new UnreachableError(spec.name, 'connection refused')
+    const generation = h.generation
+    const alive = () => {
+      if (h.generation !== generation) throw new UnreachableError(spec.name, 'connection lost')
+    }
     return {
       host: spec.name,
-      exec: (argv, o) => h.exec(argv, o),
+      exec: async (argv, o) => {
+        alive()
+        const r = await h.exec(argv, o)
+        // the reboot command itself returns before the link drops
+        if (!(argv[0] === 'sh' && argv[2] === 'reboot')) alive()
+        return r
+      },
       stream: (argv, onLine) => h.stream(argv, onLine),
       onClose: () => undefined,
       close: async () => undefined,

@@ -133,7 +133,9 @@ export class Lab {
 
   /** Run the CLI (built dist) with this lab's inventory and a private journal dir. */
   cli(args: string[], opts: { inventory?: string; extra?: string[] } = {}): CliResult {
-    const inv = [opts.inventory ?? this.inventory, ...(opts.extra ?? [])].flatMap((f) => ['-i', f])
+    // journal commands replay the inventory recorded with the run: they take no -i
+    const takesInventory = !['resume', 'retry', 'runs'].includes(args[0] ?? '')
+    const inv = takesInventory ? [opts.inventory ?? this.inventory, ...(opts.extra ?? [])].flatMap((f) => ['-i', f]) : []
     const r = spawnSync(process.execPath, [join(REPO, 'bin/run.js'), ...args, ...inv, '--state-dir', this.stateDir], {
       encoding: 'utf8',
       env: this.env,

@@ -106,7 +106,10 @@ describe('drain killed mid-way, then resumed', () => {
     expect(lab.savedList('h1').map((e) => e.name).sort()).toEqual(['h1-g1', 'h1-g2'])
     const events = lab.events(runId)
     const shutdowns = events.filter((e) => e.type === 'guest-action' && e.host === 'h1').map((e) => (e as { guest: { name: string } }).guest.name)
-    expect(shutdowns).toEqual(['h1-g1', 'h1-g2'])
+    // h1-g1 finished before the kill: never asked again. h1-g2 may have been asked (not finished) before the
+    // kill; then it is asked again, which is the unfinished step, not a repeat.
+    expect(shutdowns.filter((n) => n === 'h1-g1')).toHaveLength(1)
+    expect(shutdowns.filter((n) => n === 'h1-g2').length).toBeGreaterThanOrEqual(1)
     // host steps done before the kill were not run again
     const text = readFileSync(join(lab.stateDir, 'runs', `${runId}.jsonl`), 'utf8')
     const preflights = text.split('\n').filter((l) => l.includes('"type":"step"') && l.includes('"step":"preflight#0"') && l.includes('"status":"ok"'))

@@ -36,7 +36,7 @@ export class Lab {
   constructor(readonly o: LabOptions) {
     this.dir = join(REPO, `.lab-e2e-${o.name}`)
     this.stateDir = mkdtempSync(join(tmpdir(), `vf-e2e-${o.name}-`))
-    this.env = { ...process.env, VIRTFLEET_LAB_CACHE: process.env.VIRTFLEET_LAB_CACHE ?? join(REPO, '.lab-cache'), CI: 'true' }
+    this.env = { ...process.env, VIRTFLEET_LAB_CACHE: process.env.VIRTFLEET_LAB_CACHE ?? join(REPO, '.lab', 'cache'), CI: 'true' }
   }
 
   get inventory(): string {

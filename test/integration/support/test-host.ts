@@ -24,7 +24,7 @@ export interface TestHost {
 export function labUpTestHost(opts: { dir?: string; basePort?: number } = {}): TestHost {
   const dir = opts.dir ?? join(REPO, '.lab-it')
   const basePort = opts.basePort ?? 2291
-  const env = { ...process.env, VIRTFLEET_LAB_CACHE: process.env.VIRTFLEET_LAB_CACHE ?? join(REPO, '.lab-cache') }
+  const env = { ...process.env, VIRTFLEET_LAB_CACHE: process.env.VIRTFLEET_LAB_CACHE ?? join(REPO, '.lab', 'cache') }
   execFileSync('bash', [join(REPO, 'lab/lab.sh'), 'up', '--dir', dir, '--hosts', '1', '--guests', '0', '--transient', '0', '--base-port', String(basePort), '--fresh'], {
     env,
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -262,13 +262,9 @@ export abstract class FleetCommand extends Command {
         },
         req.job,
       )
-      await this.finish(report, req.flags, done)
-      journal?.append({ type: 'end', exitCode: report.exitCode, summary: report.summary, at: new Date().toISOString() })
-      return report
+      return await this.conclude(report, req.flags, done, journal)
     } finally {
-      journal?.close()
-      await transport.closeAll()
-      this.releaseSignals()
+      await this.teardown(journal, transport)
     }
   }
 
@@ -322,14 +318,22 @@ export abstract class FleetCommand extends Command {
         ...(completed ? { completed } : {}),
         ...req.rolling,
       })
-      await this.finish(report, flags, done)
-      journal?.append({ type: 'end', exitCode: report.exitCode, summary: report.summary, at: new Date().toISOString() })
-      return report
+      return await this.conclude(report, flags, done, journal)
     } finally {
-      journal?.close()
-      await transport.closeAll()
-      this.releaseSignals()
+      await this.teardown(journal, transport)
     }
+  }
+
+  private async conclude(report: RunReport, flags: FlagValues, rendered: () => Promise<void>, journal: Journal | undefined): Promise<RunReport> {
+    await this.finish(report, flags, rendered)
+    journal?.append({ type: 'end', exitCode: report.exitCode, summary: report.summary, at: new Date().toISOString() })
+    return report
+  }
+
+  private async teardown(journal: Journal | undefined, transport: Transport): Promise<void> {
+    journal?.close()
+    await transport.closeAll()
+    this.releaseSignals()
   }
 
   protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {

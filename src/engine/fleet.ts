@@ -76,19 +76,25 @@ export async function runFleet(hosts: HostSpec[], ctx: RunContext, job: HostJob)
   )
 
   const interrupted = ctx.signal?.aborted ?? false
+  return finishRun(ctx, { startedAt, t0 }, reports, exitCodeFor(reports, interrupted))
+}
+
+/** The run report, announced with run-done: shared by plain fleet runs and rolling runs. */
+export function finishRun(ctx: RunContext, started: { startedAt: string; t0: number }, hosts: HostReport[], exitCode: number): RunReport {
+  const endedAt = ctx.clock.wallTime().toISOString()
   const report: RunReport = {
     command: ctx.command,
     runId: ctx.runId,
     check: ctx.check,
-    startedAt,
-    endedAt: at(),
-    durationMs: Math.round(ctx.clock.now() - t0),
-    exitCode: exitCodeFor(reports, interrupted),
-    interrupted,
-    summary: summarize(reports),
-    hosts: reports,
+    startedAt: started.startedAt,
+    endedAt,
+    durationMs: Math.round(ctx.clock.now() - started.t0),
+    exitCode,
+    interrupted: ctx.signal?.aborted ?? false,
+    summary: summarize(hosts),
+    hosts,
   }
-  ctx.bus.emit({ type: 'run-done', report, at: report.endedAt })
+  ctx.bus.emit({ type: 'run-done', report, at: endedAt })
   return report
 }
 

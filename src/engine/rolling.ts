@@ -13,13 +13,12 @@ import { SavedListStore } from '../state/saved-list.js'
 import type { HostSession } from '../ssh/transport.js'
 import { maxFailExceeded, planBatches, type SerialSpec } from './batches.js'
 import type { HostJobContext, RunContext } from './fleet.js'
-import { exitCodeFor } from './fleet.js'
+import { exitCodeFor, finishRun } from './fleet.js'
 import type { StartRunOptions } from './start.js'
 import { startHostJob } from './start.js'
 import type { StopRunOptions } from './stop.js'
 import { stopHostJob } from './stop.js'
 import type { GuestReport, HostReport, RunReport, StepReport } from './report.js'
-import { summarize } from './report.js'
 import pMap from 'p-map'
 
 export type HostStep =
@@ -106,20 +105,7 @@ export async function runRolling(hosts: HostSpec[], ctx: RunContext, o: RollingO
   })
   const touched = all.filter((h) => h.status !== 'skipped')
   const code = interrupted ? ExitCode.interrupted : aborted ? ExitCode.aborted : exitCodeFor(touched, false)
-  const report: RunReport = {
-    command: ctx.command,
-    runId: ctx.runId,
-    check: ctx.check,
-    startedAt,
-    endedAt: at(),
-    durationMs: Math.round(ctx.clock.now() - t0),
-    exitCode: code,
-    interrupted,
-    summary: summarize(all),
-    hosts: all,
-  }
-  ctx.bus.emit({ type: 'run-done', report, at: report.endedAt })
-  return report
+  return finishRun(ctx, { startedAt, t0 }, all, code)
 }
 
 async function runHost(host: HostSpec, ctx: RunContext, o: RollingOptions, at: () => string): Promise<HostReport> {

@@ -7,18 +7,10 @@ import { readFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import SSHConfig from 'ssh-config'
-import type { HostKeyChecking, HostSpec } from '../inventory/types.js'
+import type { ExplicitConnectionFields, HostKeyChecking, HostSpec } from '../inventory/types.js'
 
 export { SSHConfig }
-
-/** Which connection fields the inventory set itself (mirrors HostSpec['explicit'], being added in inventory/types). */
-export interface ExplicitConnectionFields {
-  address?: true
-  port?: true
-  user?: true
-  identityFiles?: true
-  jump?: true
-}
+export type { ExplicitConnectionFields }
 
 export interface SshConfigOptions {
   /** Config file path; wins over VIRTFLEET_SSH_CONFIG and ~/.ssh/config. */
@@ -134,7 +126,7 @@ export function applySshConfig(
   options: Pick<SshConfigOptions, 'home' | 'localUser' | 'matchExec'> = {},
 ): HostSpec {
   if (!config) return spec
-  const explicit: ExplicitConnectionFields = (spec as HostSpec & { explicit?: ExplicitConnectionFields }).explicit ?? {}
+  const explicit: ExplicitConnectionFields = spec.explicit ?? {}
   const home = options.home ?? os.homedir()
   const localUser = options.localUser ?? localUserName()
   const lookup = spec.address || spec.name

@@ -16,7 +16,7 @@ export type FleetEvent =
   | { type: 'host-done'; host: string; report: HostReport; at: string }
   /** A host-level step of a rolling run or playbook (preflight, lock, stop, reboot, wait_for_ssh, start, ...). */
   | { type: 'host-step'; host: string; step: string; status: 'started' | 'ok' | 'failed' | 'skipped'; error?: string; durationMs?: number; detail?: string; at: string }
-  /** A batch of a rolling run begins or ends. */
+  /** A batch of a rolling run begins or ends (index is 0-based; renderers show index + 1). */
   | { type: 'batch'; index: number; of: number; hosts: string[]; status: 'started' | 'ok' | 'failed' | 'aborted'; at: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; host?: string; message: string; at: string }
   | { type: 'run-done'; report: RunReport; at: string }

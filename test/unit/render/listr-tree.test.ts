@@ -99,7 +99,7 @@ describe('listr tree', () => {
     const at = runStart!.at
     await play(bus, [
       runStart!,
-      { type: 'batch', index: 1, of: 2, hosts: ['h1'], status: 'started', at },
+      { type: 'batch', index: 0, of: 2, hosts: ['h1'], status: 'started', at },
       { type: 'host-start', host: 'h1', at },
       { type: 'host-step', host: 'h1', step: 'reboot', status: 'started', at },
       { type: 'host-step', host: 'h1', step: 'reboot', status: 'ok', at },

@@ -83,11 +83,11 @@ describe('plain log', () => {
     const bus = new EventBus()
     const lines: string[] = []
     attachPlainLog(bus, (l) => lines.push(l))
-    bus.emit({ type: 'batch', index: 1, of: 2, hosts: ['h1', 'h2'], status: 'started', at: `${T}:00.000Z` })
+    bus.emit({ type: 'batch', index: 0, of: 2, hosts: ['h1', 'h2'], status: 'started', at: `${T}:00.000Z` })
     bus.emit({ type: 'host-step', host: 'h1', step: 'reboot', status: 'started', at: `${T}:01.000Z` })
     bus.emit({ type: 'host-step', host: 'h1', step: 'wait_for_ssh', status: 'ok', durationMs: 45000, detail: 'boot_id changed', at: `${T}:46.000Z` })
     bus.emit({ type: 'host-step', host: 'h2', step: 'start', status: 'failed', durationMs: 1200, error: 'guest web01 failed to start', at: `${T}:47.000Z` })
-    bus.emit({ type: 'batch', index: 1, of: 2, hosts: ['h1', 'h2'], status: 'failed', at: `${T}:48.000Z` })
+    bus.emit({ type: 'batch', index: 0, of: 2, hosts: ['h1', 'h2'], status: 'failed', at: `${T}:48.000Z` })
     expect(lines).toEqual([
       `${T}:00.000Z batch 1/2 started: h1, h2`,
       `${T}:01.000Z h1 reboot: started`,

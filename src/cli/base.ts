@@ -15,7 +15,7 @@ import { renderSummary } from '../render/summary.js'
 import { applySshConfig, loadSshConfig } from '../ssh/ssh-config.js'
 import { createSshTransport } from '../ssh/ssh-transport.js'
 import type { Transport } from '../ssh/transport.js'
-import { attachJournal, digestInventory, Journal, newRunId, readRun, resolveStateDir } from '../state/journal.js'
+import { attachJournal, digestInventory, failedHosts, Journal, listRuns, newRunId, readRun, resolveStateDir } from '../state/journal.js'
 import { realClock } from '../engine/clock.js'
 import type { HostJob } from '../engine/fleet.js'
 import { runFleet } from '../engine/fleet.js'
@@ -172,7 +172,8 @@ export abstract class FleetCommand extends Command {
   private signalHandlers: Array<[NodeJS.Signals, () => void]> = []
 
   protected async resolveHosts(flags: FlagValues): Promise<HostSpec[]> {
-    const { hosts } = await loadSelectedHosts({ inventory: flags.inventory, limit: flags.limit })
+    const limit = flags.limit === '@failed' ? lastFailedHosts(flags['state-dir']) : flags.limit
+    const { hosts } = await loadSelectedHosts({ inventory: flags.inventory, limit })
     if (hosts.length === 0) throw new UsageError(`no hosts matched${flags.limit ? ` --limit ${flags.limit}` : ''}`)
     const sshConfig = await loadSshConfig(flags['ssh-config'] ? { path: flags['ssh-config'] } : {})
     return hosts.map((h) => {
@@ -379,4 +380,17 @@ export async function askYesNo(question: string): Promise<boolean> {
   } finally {
     rl.close()
   }
+}
+
+/** `--limit @failed`: the failed hosts of the newest journaled run that had any (Ansible's retry file). */
+export function lastFailedHosts(stateDir: string | undefined): string {
+  const dir = resolveStateDir({ stateDir })
+  for (const run of listRuns(dir)) {
+    const failed = failedHosts(readRun(dir, run.id))
+    if (failed.length > 0) {
+      process.stderr.write(`virtfleet: --limit @failed: ${failed.join(', ')} (from run ${run.id})\n`)
+      return failed.join(',')
+    }
+  }
+  throw new UsageError('--limit @failed: no journaled run has failed hosts')
 }

@@ -203,6 +203,28 @@ describe('round trip across two hosts with a host reboot', () => {
   })
 })
 
+describe('SIGTERM in the middle of a stop', () => {
+  it('starts no new action, prints the report, exits 130; the saved list holds every guest', async () => {
+    lab.up()
+    const child = lab.spawnCli(['shutdown', '--limit', 'h1', '--guests', FOUR, '--parallel', '1', '--json'])
+    let out = ''
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()))
+    const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)))
+    const deadline = Date.now() + 60_000
+    while (Date.now() < deadline && lab.states('h1')['h1-g1'] !== 'shut off') await new Promise((res) => setTimeout(res, 300))
+    child.kill('SIGTERM')
+    expect(await exited).toBe(130)
+    const report = JSON.parse(out) as RunReport
+    expect(report.interrupted).toBe(true)
+    expect(report.exitCode).toBe(130)
+    const g = byName(report)
+    expect(g['h1-g1']?.outcome).toBe('stopped')
+    expect(g['h1-g4']).toMatchObject({ outcome: 'interrupted', attempts: [] })
+    expect(lab.states('h1')['h1-g4']).toBe('running')
+    expect(lab.savedList('h1').map((e) => e.name).sort()).toEqual(FOUR.split(','))
+  })
+})
+
 describe('host key checking', () => {
   it('a lab host whose key changed is refused (exit 3) and nothing is touched', () => {
     lab.up()

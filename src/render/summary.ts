@@ -55,7 +55,7 @@ export function renderSummary(report: RunReport, opts: { color: boolean }): stri
   lines.push(title)
   lines.push('')
   if (rows.length > 0) {
-    lines.push(renderTable(['HOST', 'GUEST', 'OUTCOME', 'TIME', 'ACTIONS', 'ERROR'], rows, { align: ['left', 'left', 'left', 'right'] }))
+    lines.push(renderTable(['HOST', 'GUEST', 'OUTCOME', 'TIME', 'ACTIONS', 'ERROR / NOTE'], rows, { align: ['left', 'left', 'left', 'right'] }))
   } else {
     lines.push('no hosts selected')
   }

@@ -62,6 +62,7 @@ export const startFlags = {
   'start-delay': Flags.string({ summary: "Minimum time between two starts on a host (libvirt-guests' START_DELAY)." }),
   'sync-time': Flags.boolean({ summary: 'After resuming a suspended guest, sync its clock (virsh domtime --sync; needs the guest agent).' }),
   'group-delay': Flags.string({ summary: 'Pause between two guest order groups on a host (guest_order var / virtfleet:order= tag).' }),
+  'wait-agent': Flags.string({ summary: 'After start, wait up to this long for each guest\'s QEMU guest agent to answer; report guests whose agent stays silent.' }),
 }
 
 export const rollingFlags = {
@@ -121,6 +122,7 @@ export function startOptionsFromFlags(
     'libvirt-guests-list'?: boolean
     tiers?: string
     'group-delay'?: string
+    'wait-agent'?: string
   },
   timeoutFlag: 'timeout' | 'start-timeout',
 ): StartOptions {
@@ -133,6 +135,7 @@ export function startOptionsFromFlags(
     guests: splitList(flags.guests),
     libvirtGuestsList: flags['libvirt-guests-list'],
     groupDelayMs: optionalDuration(flags['group-delay'], '--group-delay'),
+    waitAgentMs: optionalDuration(flags['wait-agent'], '--wait-agent'),
     ...tierOptions(flags.tiers),
   }
 }

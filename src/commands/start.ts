@@ -16,6 +16,7 @@ export default class Start extends FleetCommand {
     'start-delay': startFlags['start-delay'],
     'sync-time': startFlags['sync-time'],
     'group-delay': startFlags['group-delay'],
+    'wait-agent': startFlags['wait-agent'],
     tiers: stopFlags.tiers,
   }
 

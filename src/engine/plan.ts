@@ -126,6 +126,8 @@ export interface StartOptions {
   barrier?: PhaseBarrier
   /** Pause between two order groups on a host (Proxmox's startup "up" delay). */
   groupDelayMs?: number
+  /** After start, wait this long for the QEMU guest agent to answer (verification). */
+  waitAgentMs?: number
 }
 
 export interface StartTarget {

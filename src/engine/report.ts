@@ -4,7 +4,7 @@
 import type { Action } from '../inventory/types.js'
 import type { GuestState } from '../libvirt/types.js'
 
-export type Verb = Action | 'start' | 'sync-time'
+export type Verb = Action | 'start' | 'sync-time' | 'agent'
 
 export interface ActionAttempt {
   action: Verb

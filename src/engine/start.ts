@@ -132,6 +132,14 @@ export function startHostJob(o: StartRunOptions): HostJob {
             record('failed', errorMessage(err), 'sync-time', y0, yAt)
           }
         }
+        if (o.waitAgentMs !== undefined) {
+          // Verification only: the guest runs (so its entry is gone), but one whose agent never answers is reported.
+          const a0 = ctx.clock.now()
+          const aAt = ctx.at()
+          const answered = await waitForAgent(driver, guest, o.waitAgentMs, ctx.clock, interrupt)
+          record(answered ? 'ok' : 'timeout', answered ? undefined : `guest agent did not answer within ${o.waitAgentMs / 1000}s`, 'agent', a0, aAt)
+          if (!answered) return done({ outcome: 'started', ok: false, inSavedList: false, finalState: 'running', error: `running, but its guest agent did not answer within ${o.waitAgentMs / 1000}s` })
+        }
         return done({ outcome: 'started', ok: true, inSavedList: false, finalState: 'running', ...(note ? { note } : {}) })
       } finally {
         slots.release()
@@ -170,3 +178,17 @@ function base(t: StartTarget): Omit<GuestReport, 'outcome' | 'ok' | 'attempts' |
 }
 
 export type { HostJobContext }
+
+/** Ping the QEMU guest agent until it answers (true) or `limitMs` passes (false). */
+async function waitForAgent(driver: VirshDriver, g: Guest, limitMs: number, clock: HostJobContext['clock'], signal: AbortSignal): Promise<boolean> {
+  const t0 = clock.now()
+  for (;;) {
+    if (await driver.pingAgent(g.uri, g.uuid)) return true
+    if (clock.now() - t0 >= limitMs || signal.aborted) return false
+    try {
+      await clock.sleep(Math.min(1000, Math.max(0, limitMs - (clock.now() - t0))), signal)
+    } catch {
+      return false
+    }
+  }
+}

@@ -71,6 +71,12 @@ export class VirshDriver {
     return parseDescribeOutput(res.stdout)
   }
 
+  /** True when the guest's QEMU agent answers a ping. */
+  async pingAgent(uri: string, uuid: string): Promise<boolean> {
+    const res = await this.session.exec(v.agentPingArgv(uri, uuid))
+    return res.code === 0
+  }
+
   async syncTime(uri: string, uuid: string, signal?: AbortSignal): Promise<void> {
     await this.run(v.domtimeSyncArgv(uri, uuid), signal)
   }

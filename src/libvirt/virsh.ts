@@ -48,6 +48,7 @@ export const startArgv = (uri: string, uuid: string, o: VirshOptions = {}): stri
   virsh(uri, 'start', requireUuid(uuid), ...(o.bypassCache ? ['--bypass-cache'] : []))
 export const domjobabortArgv = (uri: string, uuid: string): string[] => virsh(uri, 'domjobabort', requireUuid(uuid))
 export const domtimeSyncArgv = (uri: string, uuid: string): string[] => virsh(uri, 'domtime', requireUuid(uuid), '--sync')
+export const agentPingArgv = (uri: string, uuid: string): string[] => virsh(uri, 'qemu-agent-command', requireUuid(uuid), '{"execute":"guest-ping"}')
 export const eventLoopArgv = (uri: string): string[] => virsh(uri, 'event', '--all', '--loop', '--timestamp')
 
 export class ParseError extends Error {}

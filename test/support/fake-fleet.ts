@@ -182,6 +182,8 @@ export class FakeHost {
         return ok(`Domain '${g.name}' started\n\n`)
       case 'domjobabort':
         return ok()
+      case 'qemu-agent-command':
+        return g.agent && g.state === 'running' ? ok('{"return":{}}\n') : fail('Guest agent is not responding: QEMU guest agent is not connected')
       case 'domtime':
         return g.agent ? ok() : fail('Guest agent is not responding: QEMU guest agent is not connected')
       default:

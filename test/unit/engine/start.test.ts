@@ -94,6 +94,19 @@ describe('start', () => {
     expect(byName(r).b?.note).toMatch(/time sync failed/)
   })
 
+  it('--wait-agent: a guest whose agent never answers is reported (exit 2) but leaves the list, since it runs', async () => {
+    const { host, stop, start, list } = setup()
+    host.addGuest({ name: 'with-agent', agent: true, shutdownDelayMs: 100 })
+    host.addGuest({ name: 'silent', shutdownDelayMs: 100 })
+    await stop()
+    const r = await start({ waitAgentMs: 5000 })
+    expect(r.exitCode).toBe(2)
+    expect(byName(r)['with-agent']?.attempts.map((a) => [a.action, a.result])).toEqual([['start', 'ok'], ['agent', 'ok']])
+    expect(byName(r).silent).toMatchObject({ outcome: 'started', ok: false })
+    expect(byName(r).silent?.attempts.at(-1)?.durationMs).toBeGreaterThanOrEqual(5000)
+    expect(list()).toEqual([])
+  })
+
   it('--guests starts only the named guests and leaves the rest listed', async () => {
     const { host, stop, start, list } = setup()
     for (const n of ['web1', 'web2', 'db1']) host.addGuest({ name: n, shutdownDelayMs: 100 })

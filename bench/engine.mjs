@@ -100,10 +100,21 @@ export async function benchEngine(log = () => {}, onPhase = () => {}) {
   const setupMs = performance.now() - s0
   log(`fleet: ${FLEET.hosts} hosts x ${FLEET.guestsPerHost} guests built in ${fmt.s(setupMs)}`)
   // As the CLI does (src/cli/base.ts): one run-wide interrupt signal (Ctrl-C), never fired here.
-  const ctx = (bus, command, forks) => ({ transport: fleet.transport, clock: fleet.clock, bus, runId: `bench-${command}`, command, check: false, forks, signal: new AbortController().signal })
+  const ctx = (bus, command, forks) => ({
+    transport: fleet.transport,
+    clock: fleet.clock,
+    bus,
+    runId: `bench-${command}`,
+    command,
+    check: false,
+    forks,
+    signal: new AbortController().signal,
+  })
 
   onPhase('runStop')
-  const stop = await measured('runStop', fleet, (bus) => runStop(fleet.hosts, ctx(bus, 'shutdown', STOP.forks), { parallel: STOP.parallel, fallback: STOP.fallback, hostTimeoutMs: STOP.hostTimeoutMs }))
+  const stop = await measured('runStop', fleet, (bus) =>
+    runStop(fleet.hosts, ctx(bus, 'shutdown', STOP.forks), { parallel: STOP.parallel, fallback: STOP.fallback, hostTimeoutMs: STOP.hostTimeoutMs }),
+  )
   Object.assign(stop, verify(stop, ['stopped', 'destroyed']))
   log(`runStop: ${fmt.s(stop.wallMs)} wall, ${fmt.simS(stop.simMs)} simulated, outcomes ${JSON.stringify(stop.outcomes)}`)
 

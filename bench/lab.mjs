@@ -28,8 +28,18 @@ function cli(args, stateDir) {
   } catch {
     report = undefined
   }
-  const guests = report ? report.hosts.reduce((n, h) => n + h.guests.filter((g) => g.outcome !== 'already-off' && g.outcome !== 'already-running').length, 0) : undefined
-  return { args: args.join(' '), code: r.status, wallMs, simMs: report?.durationMs, hosts: report?.hosts.length, guests, stderr: r.stderr.trim().split('\n').slice(-3).join(' | ') }
+  const guests = report
+    ? report.hosts.reduce((n, h) => n + h.guests.filter((g) => g.outcome !== 'already-off' && g.outcome !== 'already-running').length, 0)
+    : undefined
+  return {
+    args: args.join(' '),
+    code: r.status,
+    wallMs,
+    simMs: report?.durationMs,
+    hosts: report?.hosts.length,
+    guests,
+    stderr: r.stderr.trim().split('\n').slice(-3).join(' | '),
+  }
 }
 
 /** Returns undefined (skipped) when the env var is unset; throws with a clear message when it is set but unusable. */

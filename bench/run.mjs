@@ -51,7 +51,11 @@ function printTable() {
   const head = ['metric', 'measured', 'target', '']
   const cells = [head, ...rows.filter((r) => Array.isArray(r))]
   const w = head.map((_, i) => Math.max(...cells.map((r) => String(r[i]).length)))
-  const line = (r) => r.map((c, i) => (i === 1 || i === 2 ? String(c).padStart(w[i]) : String(c).padEnd(w[i]))).join('  ').trimEnd()
+  const line = (r) =>
+    r
+      .map((c, i) => (i === 1 || i === 2 ? String(c).padStart(w[i]) : String(c).padEnd(w[i])))
+      .join('  ')
+      .trimEnd()
   console.log(line(head))
   console.log(w.map((n) => '-'.repeat(n)).join('  '))
   for (const r of rows) console.log(Array.isArray(r) ? line(r) : r.title)
@@ -68,7 +72,9 @@ async function main() {
   // more and keep the better run, saying so; a genuine regression misses twice.
   const starved = (x) => x.stop.wallMs > TARGETS.stopWallMs || x.start.wallMs > TARGETS.startWallMs
   if (starved(e) && !process.argv.includes('--no-retry')) {
-    log(`engine: a wall-time target was missed (wall/CPU ${(e.stop.wallMs / e.stop.cpuMs).toFixed(2)} stop, ${(e.start.wallMs / e.start.cpuMs).toFixed(2)} start): measuring once more`)
+    log(
+      `engine: a wall-time target was missed (wall/CPU ${(e.stop.wallMs / e.stop.cpuMs).toFixed(2)} stop, ${(e.start.wallMs / e.start.cpuMs).toFixed(2)} start): measuring once more`,
+    )
     const again = await benchEngine(log, (phase) => (section = phase))
     if (again.stop.wallMs + again.start.wallMs < e.stop.wallMs + e.start.wallMs) e = again
     e.retried = true
@@ -76,7 +82,11 @@ async function main() {
   const stopName = `runStop (forks ${STOP.forks}, parallel ${STOP.parallel}, fallback ${STOP.fallback.join(',')}, host budget ${STOP.hostTimeoutMs / 1000} s)`
   for (const [name, r, t] of [
     [stopName, e.stop, { wall: TARGETS.stopWallMs, cpu: TARGETS.stopCpuMs, heap: TARGETS.stopHeap, rss: TARGETS.stopRss, sim: TARGETS.stopSimMs }],
-    [`runStart (forks ${START.forks}, parallel ${START.parallel}), same fleet`, e.start, { wall: TARGETS.startWallMs, cpu: TARGETS.startCpuMs, heap: TARGETS.startHeap, rss: TARGETS.startRss, sim: TARGETS.startSimMs }],
+    [
+      `runStart (forks ${START.forks}, parallel ${START.parallel}), same fleet`,
+      e.start,
+      { wall: TARGETS.startWallMs, cpu: TARGETS.startCpuMs, heap: TARGETS.startHeap, rss: TARGETS.startRss, sim: TARGETS.startSimMs },
+    ],
   ]) {
     header(name)
     row('', `wall time${e.retried ? ' (best of 2)' : ''}`, ...under(r.wallMs, t.wall, fmt.s))
@@ -88,7 +98,15 @@ async function main() {
     row('', 'plain log lines (null sink)', `${fmt.int(r.logLines)} / ${fmt.mib(r.logBytes)}`)
     row('', 'remote commands (fake execs)', fmt.int(r.execs))
     row('', 'events per wall second', fmt.int(r.events / (r.wallMs / 1000)))
-    row('', 'outcomes', Object.entries(r.outcomes).map(([k, v]) => `${k} ${v}`).join(', '), 'all guests', r.problems.length === 0)
+    row(
+      '',
+      'outcomes',
+      Object.entries(r.outcomes)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', '),
+      'all guests',
+      r.problems.length === 0,
+    )
     for (const p of r.problems) log(`${r.label}: ${p}`)
   }
 
@@ -117,7 +135,8 @@ async function main() {
   if (lab === undefined && !labError) log('lab: skipped (set VIRTFLEET_BENCH_LAB=/path/to/lab/dir with inventory.yml to include real-lab figures)')
   if (lab) {
     header(`real lab (${lab.dir})`)
-    for (const r of lab.runs) row('', `${r.cmd} --parallel ${r.parallel} (${r.hosts ?? '?'} hosts, ${r.guests ?? '?'} guests)`, fmt.s(r.wallMs), 'exit 0', r.code === 0)
+    for (const r of lab.runs)
+      row('', `${r.cmd} --parallel ${r.parallel} (${r.hosts ?? '?'} hosts, ${r.guests ?? '?'} guests)`, fmt.s(r.wallMs), 'exit 0', r.code === 0)
     if (lab.failed) log(`lab: ${lab.failed}`)
     else {
       row('', 'shutdown ratio p1/p4 (wall)', `${lab.shutdownRatio.toFixed(2)}x`)
@@ -129,7 +148,9 @@ async function main() {
   printTable()
   const ru = process.resourceUsage()
   console.log('')
-  console.log(`process max RSS ${fmt.mib(ru.maxRSS * 1024)}; node ${process.version}; ${(await import('node:os')).availableParallelism()} cores; gc ${typeof globalThis.gc === 'function' ? 'exposed' : 'not exposed'}`)
+  console.log(
+    `process max RSS ${fmt.mib(ru.maxRSS * 1024)}; node ${process.version}; ${(await import('node:os')).availableParallelism()} cores; gc ${typeof globalThis.gc === 'function' ? 'exposed' : 'not exposed'}`,
+  )
   for (const [k, v] of Object.entries(warnings)) console.log(`warning: ${k} x${v}`)
   console.log(failed ? '\nbench: some targets were MISSED' : '\nbench: all targets met')
   process.exitCode = failed ? 1 : 0

@@ -27,28 +27,53 @@ import { createInterface } from 'node:readline/promises'
 import { setMaxListeners } from 'node:events'
 
 export const connectionFlags = {
-  inventory: Flags.string({ char: 'i', multiple: true, multipleNonGreedy: true, summary: 'Inventory file or folder (repeatable; later wins). Default: $VIRTFLEET_INVENTORY, then ./inventory.' }),
-  limit: Flags.string({ char: 'l', summary: "Host pattern (Ansible syntax: all, g1:g2, g1:&g2, g1:!g2, web*, ~regex, @file)." }),
+  inventory: Flags.string({
+    char: 'i',
+    multiple: true,
+    multipleNonGreedy: true,
+    summary: 'Inventory file or folder (repeatable; later wins). Default: $VIRTFLEET_INVENTORY, then ./inventory.',
+  }),
+  limit: Flags.string({ char: 'l', summary: 'Host pattern (Ansible syntax: all, g1:g2, g1:&g2, g1:!g2, web*, ~regex, @file).' }),
   forks: Flags.integer({ char: 'f', min: 1, summary: 'Hosts handled at once.', default: 10 }),
-  'host-key-checking': Flags.string({ options: ['strict', 'accept-new', 'off'], summary: 'Like StrictHostKeyChecking: strict (default) refuses unknown or changed keys.' }),
-  'known-hosts': Flags.string({ multiple: true, multipleNonGreedy: true, summary: 'known_hosts file(s) to check host keys against (default ~/.ssh/known_hosts).' }),
+  'host-key-checking': Flags.string({
+    options: ['strict', 'accept-new', 'off'],
+    summary: 'Like StrictHostKeyChecking: strict (default) refuses unknown or changed keys.',
+  }),
+  'known-hosts': Flags.string({
+    multiple: true,
+    multipleNonGreedy: true,
+    summary: 'known_hosts file(s) to check host keys against (default ~/.ssh/known_hosts).',
+  }),
   'ssh-config': Flags.string({ summary: 'ssh_config file to honour (default ~/.ssh/config; $VIRTFLEET_SSH_CONFIG).' }),
   'connect-timeout': Flags.string({ summary: 'SSH connect timeout per attempt (seconds or 10s, 1m).', default: '10s' }),
   json: Flags.boolean({ summary: 'Print a JSON report on stdout (no live output).' }),
-  output: Flags.string({ options: ['auto', 'tree', 'plain'], default: 'auto', summary: 'Live output: the listr2 tree on a terminal, plain timestamped lines in CI or pipes.' }),
+  output: Flags.string({
+    options: ['auto', 'tree', 'plain'],
+    default: 'auto',
+    summary: 'Live output: the listr2 tree on a terminal, plain timestamped lines in CI or pipes.',
+  }),
   'state-dir': Flags.string({ summary: 'Where the local run journal lives (default $XDG_STATE_HOME/virtfleet).' }),
 }
 
 export const changeFlags = {
   check: Flags.boolean({ char: 'C', summary: 'Connect and list, print exactly what would be done to which guest, change nothing.' }),
-  guests: Flags.string({ char: 'g', multiple: true, multipleNonGreedy: true, summary: 'Only these guests (names, globs or UUIDs; repeatable or comma-separated).' }),
-  parallel: Flags.integer({ char: 'p', min: 1, summary: 'Guests handled at once per host (default 4, or the host\'s `parallel` var).' }),
+  guests: Flags.string({
+    char: 'g',
+    multiple: true,
+    multipleNonGreedy: true,
+    summary: 'Only these guests (names, globs or UUIDs; repeatable or comma-separated).',
+  }),
+  parallel: Flags.integer({ char: 'p', min: 1, summary: "Guests handled at once per host (default 4, or the host's `parallel` var)." }),
   'bypass-cache': Flags.boolean({ summary: 'Pass --bypass-cache to virsh (managedsave / start): avoid filling the host page cache.' }),
   'libvirt-guests-list': Flags.boolean({ summary: "Also keep libvirt-guests' own list file (/var/lib/libvirt/libvirt-guests) in step." }),
 }
 
 export const stopFlags = {
-  action: Flags.string({ char: 'a', options: ['shutdown', 'suspend', 'destroy'], summary: "First action per guest (suspend = managedsave). Default shutdown, or the host's `action` var." }),
+  action: Flags.string({
+    char: 'a',
+    options: ['shutdown', 'suspend', 'destroy'],
+    summary: "First action per guest (suspend = managedsave). Default shutdown, or the host's `action` var.",
+  }),
   fallback: Flags.string({ summary: 'Escalation chain tried in order when the previous action fails or times out, e.g. shutdown,destroy.' }),
   timeout: Flags.string({ char: 't', summary: 'Per-guest time for each action (seconds, or 90s, 5m). Default 5m.' }),
   'host-timeout': Flags.string({ summary: 'Per-host budget; when it runs out, every guest not yet off escalates to its next fallback.' }),
@@ -62,15 +87,22 @@ export const startFlags = {
   'start-delay': Flags.string({ summary: "Minimum time between two starts on a host (libvirt-guests' START_DELAY)." }),
   'sync-time': Flags.boolean({ summary: 'After resuming a suspended guest, sync its clock (virsh domtime --sync; needs the guest agent).' }),
   'group-delay': Flags.string({ summary: 'Pause between two guest order groups on a host (guest_order var / virtfleet:order= tag).' }),
-  'wait-agent': Flags.string({ summary: 'After start, wait up to this long for each guest\'s QEMU guest agent to answer; report guests whose agent stays silent.' }),
+  'wait-agent': Flags.string({
+    summary: "After start, wait up to this long for each guest's QEMU guest agent to answer; report guests whose agent stays silent.",
+  }),
 }
 
 export const rollingFlags = {
   serial: Flags.string({ summary: "Hosts per batch, as Ansible's serial: 1, 25%, or 1,5,20% (the last value repeats). Default: all at once." }),
-  'max-fail-percentage': Flags.integer({ min: 0, max: 100, default: 0, summary: 'Stop the roll when more than this percentage of a batch fails (0: any failure).' }),
+  'max-fail-percentage': Flags.integer({
+    min: 0,
+    max: 100,
+    default: 0,
+    summary: 'Stop the roll when more than this percentage of a batch fails (0: any failure).',
+  }),
   pause: Flags.string({ summary: 'Wait between batches (e.g. 30s).' }),
   confirm: Flags.boolean({ summary: 'Ask before each batch after the first (needs a terminal).' }),
-  'break-lock': Flags.boolean({ summary: "Take over a host lock held by another run (after checking that run is dead)." }),
+  'break-lock': Flags.boolean({ summary: 'Take over a host lock held by another run (after checking that run is dead).' }),
   yes: Flags.boolean({ char: 'y', summary: 'Answer yes to confirmations (non-interactive runs).' }),
   'resume-run': Flags.string({ hidden: true, summary: 'Continue this journaled run (used by `virtfleet resume`).' }),
 }
@@ -155,7 +187,10 @@ type FlagValues = {
 
 export function splitList(values: string[] | undefined): string[] | undefined {
   if (!values) return undefined
-  const out = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '')
+  const out = values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '')
   return out.length > 0 ? out : undefined
 }
 
@@ -222,7 +257,14 @@ export abstract class FleetCommand extends Command {
 
   /** A journal for this run (durable, fsync'd) subscribed to the bus. */
   protected openJournal(bus: EventBus, flags: FlagValues, command: string, hosts: HostSpec[], options: Record<string, unknown>): Journal {
-    const journal = Journal.create({ stateDir: flags['state-dir'], command, argv: this.argv, options, hosts: hosts.map((h) => h.name), inventoryDigest: digestInventory(JSON.stringify(hosts)) })
+    const journal = Journal.create({
+      stateDir: flags['state-dir'],
+      command,
+      argv: this.argv,
+      options,
+      hosts: hosts.map((h) => h.name),
+      inventoryDigest: digestInventory(JSON.stringify(hosts)),
+    })
     attachJournal(bus, journal, (err) => process.stderr.write(`virtfleet: warning: journal write failed: ${errorMessage(err)}\n`))
     return journal
   }
@@ -278,11 +320,21 @@ export abstract class FleetCommand extends Command {
    */
   async runRollingJob(req: {
     command: string
-    flags: FlagValues & { check?: boolean; 'resume-run'?: string; yes?: boolean; confirm?: boolean; serial?: string; 'max-fail-percentage'?: number; pause?: string }
+    flags: FlagValues & {
+      check?: boolean
+      'resume-run'?: string
+      yes?: boolean
+      confirm?: boolean
+      serial?: string
+      'max-fail-percentage'?: number
+      pause?: string
+    }
     options: Record<string, unknown>
     steps: HostStep[]
     hosts?: HostSpec[]
     rolling?: Partial<RollingOptions>
+    /** A journal shared by several rolling runs (the plays of one playbook); the caller closes it. */
+    journal?: Journal
   }): Promise<RunReport> {
     const { flags } = req
     const hosts = req.hosts ?? (await this.resolveHosts(flags))
@@ -296,6 +348,9 @@ export abstract class FleetCommand extends Command {
       completed = new Set(records.flatMap((r) => (r.type === 'step' && r.status === 'ok' && r.guest === undefined ? [`${r.host}/${r.step}`] : [])))
       journal = Journal.open(stateDir, flags['resume-run'])
       attachJournal(bus, journal, (err) => process.stderr.write(`virtfleet: warning: journal write failed: ${errorMessage(err)}\n`))
+    } else if (req.journal) {
+      journal = req.journal
+      attachJournal(bus, journal, (err) => process.stderr.write(`virtfleet: warning: journal write failed: ${errorMessage(err)}\n`))
     } else if (!flags.check) {
       journal = this.openJournal(bus, flags, req.command, hosts, req.options)
     }
@@ -303,7 +358,15 @@ export abstract class FleetCommand extends Command {
       const j = journal
       bus.on((e) => {
         if (e.type === 'host-step' && e.status !== 'skipped') {
-          j.append({ type: 'step', host: e.host, step: e.step, status: e.status, at: e.at, ...(e.durationMs !== undefined ? { durationMs: e.durationMs } : {}), ...(e.error ? { error: e.error } : {}) })
+          j.append({
+            type: 'step',
+            host: e.host,
+            step: e.step,
+            status: e.status,
+            at: e.at,
+            ...(e.durationMs !== undefined ? { durationMs: e.durationMs } : {}),
+            ...(e.error ? { error: e.error } : {}),
+          })
         }
       })
     }
@@ -311,20 +374,31 @@ export abstract class FleetCommand extends Command {
     const ask = flags.yes ? async () => true : interactive ? (q: string) => askYesNo(q) : undefined
     const transport = this.makeTransport(flags)
     try {
-      const ctx = { transport, clock: realClock, bus, runId: journal?.runId ?? newRunId(), command: req.command, check: !!flags.check, forks: flags.forks, signal }
+      const ctx = {
+        transport,
+        clock: realClock,
+        bus,
+        runId: journal?.runId ?? newRunId(),
+        command: req.command,
+        check: !!flags.check,
+        forks: flags.forks,
+        signal,
+      }
       const report = await runRolling(hosts, ctx, {
         steps: flags.check ? req.steps.filter((s) => s.kind === 'stop' || s.kind === 'start' || s.kind === 'preflight') : req.steps,
         ...(flags.serial ? { serial: parseSerial(flags.serial) } : {}),
         maxFailPercentage: flags['max-fail-percentage'] ?? 0,
         ...(flags.pause ? { pauseMs: parseDuration(flags.pause, '--pause') } : {}),
-        ...(flags.confirm && ask ? { confirm: (b: { index: number; of: number; hosts: string[] }) => ask(`start batch ${b.index + 1}/${b.of} (${b.hosts.join(', ')})?`) } : {}),
+        ...(flags.confirm && ask
+          ? { confirm: (b: { index: number; of: number; hosts: string[] }) => ask(`start batch ${b.index + 1}/${b.of} (${b.hosts.join(', ')})?`) }
+          : {}),
         ...(ask ? { ask } : {}),
         ...(completed ? { completed } : {}),
         ...req.rolling,
       })
       return await this.conclude(report, flags, done, journal)
     } finally {
-      await this.teardown(journal, transport)
+      await this.teardown(req.journal ? undefined : journal, transport)
     }
   }
 

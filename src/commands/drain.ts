@@ -1,7 +1,8 @@
 import { changeFlags, connectionFlags, FleetCommand, rollingFlags, stopFlags, stopOptionsFromFlags } from '../cli/base.js'
 
 export default class Drain extends FleetCommand {
-  static override summary = 'Empty hosts for maintenance, batch by batch: pre-flight, lock, stop every guest (saved list first). `virtfleet restore` brings them back.'
+  static override summary =
+    'Empty hosts for maintenance, batch by batch: pre-flight, lock, stop every guest (saved list first). `virtfleet restore` brings them back.'
   static override examples = [
     '<%= config.bin %> drain --limit rack3 --serial 2 --action suspend --fallback shutdown,destroy',
     '<%= config.bin %> drain --limit hv07 --json',
@@ -15,7 +16,12 @@ export default class Drain extends FleetCommand {
       command: 'drain',
       flags,
       options: { ...flags },
-      steps: [{ kind: 'preflight', suspend: stop.action === 'suspend' }, { kind: 'lock', breakLock: flags['break-lock'] }, { kind: 'stop', options: stop }, { kind: 'unlock' }],
+      steps: [
+        { kind: 'preflight', suspend: stop.action === 'suspend' },
+        { kind: 'lock', breakLock: flags['break-lock'] },
+        { kind: 'stop', options: stop },
+        { kind: 'unlock' },
+      ],
     })
   }
 }

@@ -16,7 +16,12 @@ export default class Inventory extends Command {
   ]
   static override enableJsonFlag = true
   static override flags = {
-    inventory: Flags.string({ char: 'i', multiple: true, multipleNonGreedy: true, summary: 'Inventory file or folder (repeatable; later wins). Default: $VIRTFLEET_INVENTORY, then ./inventory.' }),
+    inventory: Flags.string({
+      char: 'i',
+      multiple: true,
+      multipleNonGreedy: true,
+      summary: 'Inventory file or folder (repeatable; later wins). Default: $VIRTFLEET_INVENTORY, then ./inventory.',
+    }),
     limit: Flags.string({ char: 'l', summary: 'Host pattern (Ansible syntax: all, g1:g2, g1:&g2, g1:!g2, web*, ~regex, g[0:2], @file).' }),
     graph: Flags.boolean({ summary: 'Print the tree of groups and hosts (like ansible-inventory --graph).', exclusive: ['list'] }),
     list: Flags.boolean({ summary: 'Print every selected host with its resolved connection and vars (the default).' }),

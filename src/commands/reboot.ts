@@ -3,7 +3,8 @@ import { changeFlags, connectionFlags, FleetCommand, rollingFlags, startFlags, s
 import { optionalDuration } from '../cli/base.js'
 
 export default class Reboot extends FleetCommand {
-  static override summary = 'Rolling reboot: per batch of hosts, stop guests (saved list first), reboot, wait for a new boot id, start exactly those guests, verify.'
+  static override summary =
+    'Rolling reboot: per batch of hosts, stop guests (saved list first), reboot, wait for a new boot id, start exactly those guests, verify.'
   static override examples = [
     '<%= config.bin %> reboot -i inventories/example.yml --serial 1',
     '<%= config.bin %> reboot --limit compute --serial 1,25% --max-fail-percentage 10 --action suspend --fallback shutdown,destroy',
@@ -30,7 +31,11 @@ export default class Reboot extends FleetCommand {
         { kind: 'preflight', suspend: stop.action === 'suspend' },
         { kind: 'lock', breakLock: flags['break-lock'] },
         { kind: 'stop', options: stop },
-        { kind: 'reboot', ...(flags['reboot-command'] ? { command: flags['reboot-command'] } : {}), rebootTimeoutMs: optionalDuration(flags['reboot-timeout'], '--reboot-timeout') },
+        {
+          kind: 'reboot',
+          ...(flags['reboot-command'] ? { command: flags['reboot-command'] } : {}),
+          rebootTimeoutMs: optionalDuration(flags['reboot-timeout'], '--reboot-timeout'),
+        },
         { kind: 'start', options: startOptionsFromFlags(flags, 'start-timeout') },
         { kind: 'assert', guests: 'running' },
         { kind: 'unlock' },

@@ -11,7 +11,13 @@ export default class Restore extends FleetCommand {
       command: 'restore',
       flags,
       options: { ...flags },
-      steps: [{ kind: 'preflight' }, { kind: 'lock', breakLock: flags['break-lock'] }, { kind: 'start', options: startOptionsFromFlags(flags, 'start-timeout') }, { kind: 'assert', guests: 'running' }, { kind: 'unlock' }],
+      steps: [
+        { kind: 'preflight' },
+        { kind: 'lock', breakLock: flags['break-lock'] },
+        { kind: 'start', options: startOptionsFromFlags(flags, 'start-timeout') },
+        { kind: 'assert', guests: 'running' },
+        { kind: 'unlock' },
+      ],
     })
   }
 }

@@ -4,7 +4,8 @@ import { UsageError } from '../errors.js'
 import { readRun, resolveStateDir } from '../state/journal.js'
 
 export default class Resume extends FleetCommand {
-  static override summary = 'Continue an interrupted run (crash, Ctrl-C, killed CI job) from its journal: live state is re-read, finished host steps are not repeated.'
+  static override summary =
+    'Continue an interrupted run (crash, Ctrl-C, killed CI job) from its journal: live state is re-read, finished host steps are not repeated.'
   static override examples = ['<%= config.bin %> resume 20261125T031800Z-ab12cd']
   static override args = { id: Args.string({ required: true, description: 'Run id (see `virtfleet runs`).' }) }
   static override flags = { 'state-dir': Flags.string({ summary: 'Journal location (default $XDG_STATE_HOME/virtfleet).' }) }

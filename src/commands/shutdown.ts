@@ -18,6 +18,12 @@ Each guest gets --action; if it fails or exceeds --timeout, the next --fallback 
   async run(): Promise<void> {
     const { flags } = await this.parse(Shutdown)
     const options = stopOptionsFromFlags(flags)
-    await this.runFleetJob({ command: 'shutdown', flags, options: { ...flags }, job: stopHostJob(options), ...(options.barrier ? { barrier: options.barrier } : {}) })
+    await this.runFleetJob({
+      command: 'shutdown',
+      flags,
+      options: { ...flags },
+      job: stopHostJob(options),
+      ...(options.barrier ? { barrier: options.barrier } : {}),
+    })
   }
 }

@@ -23,6 +23,12 @@ export default class Start extends FleetCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(Start)
     const options = startOptionsFromFlags(flags, 'timeout')
-    await this.runFleetJob({ command: 'start', flags, options: { ...flags }, job: startHostJob(options), ...(options.barrier ? { barrier: options.barrier } : {}) })
+    await this.runFleetJob({
+      command: 'start',
+      flags,
+      options: { ...flags },
+      job: startHostJob(options),
+      ...(options.barrier ? { barrier: options.barrier } : {}),
+    })
   }
 }

@@ -4,7 +4,7 @@ import { collectStatus } from '../engine/status.js'
 import { renderTable } from '../render/table.js'
 
 export default class Status extends FleetCommand {
-  static override summary = 'Show every selected host\'s guests: state, persistence, managed-save image and saved-list membership.'
+  static override summary = "Show every selected host's guests: state, persistence, managed-save image and saved-list membership."
   static override examples = ['<%= config.bin %> status -i inventories/example.yml', '<%= config.bin %> status --limit rack1 --json']
   static override flags = { ...connectionFlags }
 
@@ -24,7 +24,8 @@ export default class Status extends FleetCommand {
             continue
           }
           if (v.guests.length === 0 && v.missing.length === 0) rows.push([v.host, '(no guests)', '', '', '', '', ''])
-          for (const g of v.guests) rows.push([v.host, g.name, g.state, g.persistent ? 'yes' : 'transient', g.managedSave ? 'yes' : '', g.inSavedList ? 'yes' : '', g.uri])
+          for (const g of v.guests)
+            rows.push([v.host, g.name, g.state, g.persistent ? 'yes' : 'transient', g.managedSave ? 'yes' : '', g.inSavedList ? 'yes' : '', g.uri])
           for (const e of v.missing) rows.push([v.host, e.name, 'undefined', '', '', 'yes', `${e.uri} (listed, not defined on host)`])
         }
         process.stdout.write(renderTable(['HOST', 'GUEST', 'STATE', 'PERSISTENT', 'MANAGED SAVE', 'SAVED', 'URI / NOTE'], rows) + '\n')

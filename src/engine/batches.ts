@@ -34,8 +34,7 @@ export function parseSerialValue(value: string | number): SerialValue {
  * Zero is rejected (Ansible reads it as "all hosts"; write `100%` for that, it says what it means).
  */
 export function parseSerial(spec: string | number | ReadonlyArray<string | number>): SerialSpec {
-  const parts: Array<string | number> =
-    typeof spec === 'number' ? [spec] : typeof spec === 'string' ? spec.split(',') : [...spec]
+  const parts: Array<string | number> = typeof spec === 'number' ? [spec] : typeof spec === 'string' ? spec.split(',') : [...spec]
   if (parts.length === 0 || (typeof spec === 'string' && spec.trim() === '')) {
     throw new InputError('serial: expected at least one value, e.g. 1, 25% or 1,5,20%')
   }

@@ -11,11 +11,28 @@ export type FleetEvent =
   | { type: 'host-planned'; host: string; guests: Array<GuestRef & { plan: Verb[] }>; at: string }
   | { type: 'saved-list-written'; host: string; path: string; entries: number; at: string }
   | { type: 'guest-action'; host: string; guest: GuestRef; action: Verb; reason: 'primary' | 'fallback' | 'host-budget'; at: string }
-  | { type: 'guest-action-result'; host: string; guest: GuestRef; action: Verb; result: 'ok' | 'failed' | 'timeout' | 'interrupted'; error?: string; at: string }
+  | {
+      type: 'guest-action-result'
+      host: string
+      guest: GuestRef
+      action: Verb
+      result: 'ok' | 'failed' | 'timeout' | 'interrupted'
+      error?: string
+      at: string
+    }
   | { type: 'guest-done'; host: string; guest: GuestReport; at: string }
   | { type: 'host-done'; host: string; report: HostReport; at: string }
   /** A host-level step of a rolling run or playbook (preflight, lock, stop, reboot, wait_for_ssh, start, ...). */
-  | { type: 'host-step'; host: string; step: string; status: 'started' | 'ok' | 'failed' | 'skipped'; error?: string; durationMs?: number; detail?: string; at: string }
+  | {
+      type: 'host-step'
+      host: string
+      step: string
+      status: 'started' | 'ok' | 'failed' | 'skipped'
+      error?: string
+      durationMs?: number
+      detail?: string
+      at: string
+    }
   /** A batch of a rolling run begins or ends (index is 0-based; renderers show index + 1). */
   | { type: 'batch'; index: number; of: number; hosts: string[]; status: 'started' | 'ok' | 'failed' | 'aborted'; at: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; host?: string; message: string; at: string }

@@ -100,7 +100,12 @@ export function planHostStop(host: HostSpec, guests: Guest[], o: StopOptions, de
       plan.impossible.push({ guest: g, reason: 'transient guest cannot be suspended (managedsave needs a persistent definition); add --fallback shutdown' })
       continue
     }
-    const note = own.length < chain.length ? 'transient: suspend skipped, cannot be restored by start' : !g.persistent ? 'transient: cannot be restored by start' : undefined
+    const note =
+      own.length < chain.length
+        ? 'transient: suspend skipped, cannot be restored by start'
+        : !g.persistent
+          ? 'transient: cannot be restored by start'
+          : undefined
     const tags = guestTags(host, g, described)
     plan.targets.push({ guest: g, chain: own, ...(note ? { note } : {}), ...(tags.order !== undefined || tags.tier !== undefined ? { tags } : {}) })
     if (g.persistent) plan.save.push(g)

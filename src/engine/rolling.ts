@@ -48,6 +48,8 @@ export interface RollingOptions {
   ask?: (question: string) => Promise<boolean>
   /** Host steps already finished in an earlier attempt of this run (`host/step#index`), skipped on resume. */
   completed?: Set<string>
+  /** Prefix of journaled step names, so several plays of one playbook keep distinct steps for resume. */
+  stepPrefix?: string
   /** How often to retry SSH while waiting for a rebooting host. */
   reconnectEveryMs?: number
 }
@@ -63,7 +65,10 @@ export async function runRolling(hosts: HostSpec[], ctx: RunContext, o: RollingO
   const t0 = ctx.clock.now()
   ctx.bus.emit({ type: 'run-start', command: ctx.command, runId: ctx.runId, hosts: hosts.map((h) => h.name), check: ctx.check, at: startedAt })
   const byName = new Map(hosts.map((h) => [h.name, h]))
-  const batches = planBatches(hosts.map((h) => h.name), o.serial)
+  const batches = planBatches(
+    hosts.map((h) => h.name),
+    o.serial,
+  )
   const reports = new Map<string, HostReport>()
   let aborted: string | undefined
 
@@ -99,7 +104,13 @@ export async function runRolling(hosts: HostSpec[], ctx: RunContext, o: RollingO
   const all = hosts.map((h) => {
     const r = reports.get(h.name)
     if (r) return r
-    const skipped: HostReport = { host: h.name, status: 'skipped', durationMs: 0, guests: [], error: aborted ? `not touched: ${aborted}` : interrupted ? 'not touched: interrupted' : 'not touched' }
+    const skipped: HostReport = {
+      host: h.name,
+      status: 'skipped',
+      durationMs: 0,
+      guests: [],
+      error: aborted ? `not touched: ${aborted}` : interrupted ? 'not touched: interrupted' : 'not touched',
+    }
     ctx.bus.emit({ type: 'host-done', host: h.name, report: skipped, at: at() })
     return skipped
   })
@@ -140,15 +151,16 @@ async function runHost(host: HostSpec, ctx: RunContext, o: RollingOptions, at: (
   const jobCtx = async (): Promise<HostJobContext> => ({ ...ctx, host, session: await connect(), at })
 
   for (const [i, step] of o.steps.entries()) {
-    const key = `${host.name}/${stepName(step, i)}`
+    const name = `${o.stepPrefix ?? ''}${stepName(step, i)}`
+    const key = `${host.name}/${name}`
     if (o.completed?.has(key)) {
       steps.push({ step: step.kind, status: 'skipped', durationMs: 0, detail: 'done in an earlier attempt of this run' })
-      ctx.bus.emit({ type: 'host-step', host: host.name, step: stepName(step, i), status: 'skipped', detail: 'already done', at: at() })
+      ctx.bus.emit({ type: 'host-step', host: host.name, step: name, status: 'skipped', detail: 'already done', at: at() })
       continue
     }
     if (ctx.signal?.aborted) return finish('interrupted', `interrupted before ${step.kind}`)
     const s0 = ctx.clock.now()
-    ctx.bus.emit({ type: 'host-step', host: host.name, step: stepName(step, i), status: 'started', at: at() })
+    ctx.bus.emit({ type: 'host-step', host: host.name, step: name, status: 'started', at: at() })
     let detail: string | undefined
     let failure: string | undefined
     try {
@@ -212,7 +224,9 @@ async function runHost(host: HostSpec, ctx: RunContext, o: RollingOptions, at: (
         }
         case 'command': {
           const argv = typeof step.run === 'string' ? ['sh', '-c', step.run] : step.run
-          const res = await (await connect()).exec(argv, {
+          const res = await (
+            await connect()
+          ).exec(argv, {
             ...(step.become !== undefined ? { become: step.become } : {}),
             ...(step.timeoutMs ? { signal: AbortSignal.timeout(step.timeoutMs) } : {}),
           })
@@ -252,18 +266,21 @@ async function runHost(host: HostSpec, ctx: RunContext, o: RollingOptions, at: (
     const durationMs = Math.round(ctx.clock.now() - s0)
     if (failure !== undefined && o.ignoreErrors?.has(i)) {
       steps.push({ step: step.kind, status: 'failed', durationMs, error: `${failure} (ignored)` })
-      ctx.bus.emit({ type: 'host-step', host: host.name, step: stepName(step, i), status: 'failed', error: `${failure} (ignored)`, durationMs, at: at() })
+      ctx.bus.emit({ type: 'host-step', host: host.name, step: name, status: 'failed', error: `${failure} (ignored)`, durationMs, at: at() })
       continue
     }
     if (failure !== undefined) {
       steps.push({ step: step.kind, status: 'failed', durationMs, error: failure })
-      ctx.bus.emit({ type: 'host-step', host: host.name, step: stepName(step, i), status: 'failed', error: failure, durationMs, at: at() })
+      ctx.bus.emit({ type: 'host-step', host: host.name, step: name, status: 'failed', error: failure, durationMs, at: at() })
       // Free the lock for the operator when the host is reachable; if not, it stays (stale-lock detection frees it).
-      if (locked) await hostLock().then((l) => l.release()).catch(() => undefined)
+      if (locked)
+        await hostLock()
+          .then((l) => l.release())
+          .catch(() => undefined)
       return finish(ctx.signal?.aborted ? 'interrupted' : step.kind === 'stop' || step.kind === 'start' ? 'partial' : 'failed', `${step.kind}: ${failure}`)
     }
     steps.push({ step: step.kind, status: 'ok', durationMs, ...(detail ? { detail } : {}) })
-    ctx.bus.emit({ type: 'host-step', host: host.name, step: stepName(step, i), status: 'ok', durationMs, ...(detail ? { detail } : {}), at: at() })
+    ctx.bus.emit({ type: 'host-step', host: host.name, step: name, status: 'ok', durationMs, ...(detail ? { detail } : {}), at: at() })
   }
   void bootId
   return finish('ok')
@@ -278,7 +295,13 @@ function askInTurn(q: () => Promise<boolean>): Promise<boolean> {
 }
 
 /** As Ansible's reboot module: the host is back when SSH answers and the boot id differs from before. */
-async function waitForReboot(host: HostSpec, ctx: RunContext, before: string, timeoutMs: number, everyMs: number): Promise<{ session: HostSession; bootId: string }> {
+async function waitForReboot(
+  host: HostSpec,
+  ctx: RunContext,
+  before: string,
+  timeoutMs: number,
+  everyMs: number,
+): Promise<{ session: HostSession; bootId: string }> {
   const t0 = ctx.clock.now()
   let last = 'no answer yet'
   while (ctx.clock.now() - t0 < timeoutMs) {

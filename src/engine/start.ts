@@ -74,13 +74,15 @@ export function startHostJob(o: StartRunOptions): HostJob {
         ctx.bus.emit({ type: 'guest-done', host: ctx.host.name, guest: report, at: ctx.at() })
         return report
       }
-      if (t.kind === 'missing') return done({ outcome: 'not-started', ok: false, error: 'guest is not defined on this host (kept in the saved list)', inSavedList: true })
+      if (t.kind === 'missing')
+        return done({ outcome: 'not-started', ok: false, error: 'guest is not defined on this host (kept in the saved list)', inSavedList: true })
       if (t.kind === 'already-running') {
         await dropFromList(t)
         return done({ outcome: 'already-running', ok: true, inSavedList: false, finalState: 'running' })
       }
       const guest = t.guest as Guest
-      if (!(await slots.acquire(interrupt))) return done({ outcome: 'interrupted', ok: false, note: 'interrupted before its turn: not started', inSavedList: !!t.entry })
+      if (!(await slots.acquire(interrupt)))
+        return done({ outcome: 'interrupted', ok: false, note: 'interrupted before its turn: not started', inSavedList: !!t.entry })
       try {
         // START_DELAY: space out the starts themselves, whatever the parallelism.
         const wait = nextStartAt - ctx.clock.now()
@@ -97,7 +99,15 @@ export function startHostJob(o: StartRunOptions): HostJob {
         const s0 = ctx.clock.now()
         ctx.bus.emit({ type: 'guest-action', host: ctx.host.name, guest: ref, action: 'start', reason: 'primary', at: startedAt })
         const record = (result: ActionAttempt['result'], error?: string, action: ActionAttempt['action'] = 'start', t1 = s0, at1 = startedAt) => {
-          const a: ActionAttempt = { action, startedAt: at1, endedAt: ctx.at(), durationMs: Math.round(ctx.clock.now() - t1), result, reason: 'primary', ...(error ? { error } : {}) }
+          const a: ActionAttempt = {
+            action,
+            startedAt: at1,
+            endedAt: ctx.at(),
+            durationMs: Math.round(ctx.clock.now() - t1),
+            result,
+            reason: 'primary',
+            ...(error ? { error } : {}),
+          }
           attempts.push(a)
           ctx.bus.emit({ type: 'guest-action-result', host: ctx.host.name, guest: ref, action, result, ...(error ? { error } : {}), at: a.endedAt })
         }
@@ -138,7 +148,14 @@ export function startHostJob(o: StartRunOptions): HostJob {
           const aAt = ctx.at()
           const answered = await waitForAgent(driver, guest, o.waitAgentMs, ctx.clock, interrupt)
           record(answered ? 'ok' : 'timeout', answered ? undefined : `guest agent did not answer within ${o.waitAgentMs / 1000}s`, 'agent', a0, aAt)
-          if (!answered) return done({ outcome: 'started', ok: false, inSavedList: false, finalState: 'running', error: `running, but its guest agent did not answer within ${o.waitAgentMs / 1000}s` })
+          if (!answered)
+            return done({
+              outcome: 'started',
+              ok: false,
+              inSavedList: false,
+              finalState: 'running',
+              error: `running, but its guest agent did not answer within ${o.waitAgentMs / 1000}s`,
+            })
         }
         return done({ outcome: 'started', ok: true, inSavedList: false, finalState: 'running', ...(note ? { note } : {}) })
       } finally {

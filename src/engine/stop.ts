@@ -51,7 +51,10 @@ export function stopHostJob(o: StopRunOptions): HostJob {
     // Nothing lost: the list is on the host's disk before any guest is asked to stop.
     const savedAt = ctx.at()
     const list = await store.update((l) =>
-      mergeEntries(l, plan.save.map((g) => ({ uri: g.uri, uuid: g.uuid, name: g.name, action: plan.settings.action, savedAt, runId: ctx.runId }))),
+      mergeEntries(
+        l,
+        plan.save.map((g) => ({ uri: g.uri, uuid: g.uuid, name: g.name, action: plan.settings.action, savedAt, runId: ctx.runId })),
+      ),
     )
     ctx.bus.emit({ type: 'saved-list-written', host: ctx.host.name, path: store.path, entries: list.entries.length, at: ctx.at() })
     const inList = new Set(list.entries.map((e) => e.uuid))
@@ -76,14 +79,29 @@ function baseReport(g: Guest, inList: Set<string>): Omit<GuestReport, 'outcome' 
 
 function reportPlanOnly(plan: HostStopPlan, inList: Set<string>): GuestReport[] {
   return [
-    ...plan.targets.map((t) => ({ ...baseReport(t.guest, inList), outcome: 'planned' as const, ok: true, attempts: [], durationMs: 0, plan: t.chain, ...(t.note ? { note: t.note } : {}) })),
+    ...plan.targets.map((t) => ({
+      ...baseReport(t.guest, inList),
+      outcome: 'planned' as const,
+      ok: true,
+      attempts: [],
+      durationMs: 0,
+      plan: t.chain,
+      ...(t.note ? { note: t.note } : {}),
+    })),
     ...reportSide(plan, inList),
   ]
 }
 
 function reportSide(plan: HostStopPlan, inList: Set<string>): GuestReport[] {
   return [
-    ...plan.impossible.map((x) => ({ ...baseReport(x.guest, inList), outcome: 'still-running' as const, ok: false, attempts: [], durationMs: 0, error: x.reason })),
+    ...plan.impossible.map((x) => ({
+      ...baseReport(x.guest, inList),
+      outcome: 'still-running' as const,
+      ok: false,
+      attempts: [],
+      durationMs: 0,
+      error: x.reason,
+    })),
     ...plan.excluded.map((x) => ({ ...baseReport(x.guest, inList), outcome: 'still-running' as const, ok: true, attempts: [], durationMs: 0, note: x.reason })),
     ...plan.alreadyOff.map((g) => ({ ...baseReport(g, inList), outcome: 'already-off' as const, ok: true, attempts: [], durationMs: 0, finalState: g.state })),
   ]
@@ -105,7 +123,13 @@ async function executeStopPlan(
   if (hostBudgetMs !== undefined) {
     ctx.clock.sleep(hostBudgetMs, budgetTimer.signal).then(
       () => {
-        ctx.bus.emit({ type: 'log', level: 'warn', host: ctx.host.name, message: `host budget of ${hostBudgetMs / 1000}s exhausted: escalating every guest not yet off`, at: ctx.at() })
+        ctx.bus.emit({
+          type: 'log',
+          level: 'warn',
+          host: ctx.host.name,
+          message: `host budget of ${hostBudgetMs / 1000}s exhausted: escalating every guest not yet off`,
+          at: ctx.at(),
+        })
         budget.abort(new Error('host budget exhausted'))
       },
       () => undefined,
@@ -118,7 +142,15 @@ async function executeStopPlan(
     const g0 = ctx.clock.now()
     const attempts: ActionAttempt[] = []
     const done = (outcome: GuestOutcome, ok: boolean, extra: Partial<GuestReport> = {}): GuestReport => {
-      const r: GuestReport = { ...baseReport(t.guest, inList), outcome, ok, attempts, durationMs: Math.round(ctx.clock.now() - g0), ...(t.note ? { note: t.note } : {}), ...extra }
+      const r: GuestReport = {
+        ...baseReport(t.guest, inList),
+        outcome,
+        ok,
+        attempts,
+        durationMs: Math.round(ctx.clock.now() - g0),
+        ...(t.note ? { note: t.note } : {}),
+        ...extra,
+      }
       ctx.bus.emit({ type: 'guest-done', host: ctx.host.name, guest: r, at: ctx.at() })
       return r
     }
@@ -224,7 +256,10 @@ async function attempt(
       await driver.shutdown(g.uri, g.uuid, limits.interrupt)
       const r = await watcher.waitFor(ref, 'off', limits.timeoutMs, anySignal([limits.cut, limits.interrupt]))
       if (r === 'reached') return finish('ok')
-      return finish(r === 'timeout' ? 'timeout' : why(), r === 'timeout' ? `did not power off within ${limits.timeoutMs / 1000}s (ACPI ignored or slow)` : whyText())
+      return finish(
+        r === 'timeout' ? 'timeout' : why(),
+        r === 'timeout' ? `did not power off within ${limits.timeoutMs / 1000}s (ACPI ignored or slow)` : whyText(),
+      )
     }
     if (action === 'suspend') {
       try {

@@ -33,4 +33,3 @@ export async function loadSelectedHosts(o: SelectOptions): Promise<{ inventory: 
   const names = selectHosts(inventory, o.limit)
   return { inventory, hosts: resolveHosts(inventory, names, o.defaults) }
 }
-

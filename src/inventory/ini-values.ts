@@ -95,7 +95,10 @@ class PyParser {
       return kw[1] === 'True' ? true : kw[1] === 'False' ? false : null
     }
     // Python 3 rejects leading zeros on non-zero integers (SyntaxError → the text stays a string).
-    const num = /^[-+]?(?:(?:\d[\d_]*)?\.\d[\d_]*(?:[eE][-+]?\d+)?|\d[\d_]*\.(?:[eE][-+]?\d+)?|\d[\d_]*[eE][-+]?\d+|0x[0-9a-fA-F]+|0o[0-7]+|0b[01]+|[1-9][\d_]*|0+)(?![\w.])/.exec(rest)
+    const num =
+      /^[-+]?(?:(?:\d[\d_]*)?\.\d[\d_]*(?:[eE][-+]?\d+)?|\d[\d_]*\.(?:[eE][-+]?\d+)?|\d[\d_]*[eE][-+]?\d+|0x[0-9a-fA-F]+|0o[0-7]+|0b[01]+|[1-9][\d_]*|0+)(?![\w.])/.exec(
+        rest,
+      )
     if (num) {
       this.i += num[0].length
       const t = num[0].replace(/_/g, '')

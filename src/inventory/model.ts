@@ -65,7 +65,10 @@ function newGroup(name: string, origin?: Origin): InventoryGroup {
 /** Group and host names are also pattern terms: keep out the characters patterns use as operators. */
 export function checkName(kind: 'group' | 'host', name: string, origin: Origin): void {
   if (name === '' || /[\s,]/.test(name) || (kind === 'group' && /[:[\]&!]/.test(name))) {
-    throw new InputError(`invalid ${kind} name "${name}": it must not be empty or contain spaces, commas${kind === 'group' ? ", ':', '[', ']', '&' or '!'" : ''}`, origin)
+    throw new InputError(
+      `invalid ${kind} name "${name}": it must not be empty or contain spaces, commas${kind === 'group' ? ", ':', '[', ']', '&' or '!'" : ''}`,
+      origin,
+    )
   }
 }
 

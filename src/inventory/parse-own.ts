@@ -48,7 +48,10 @@ export function parseOwnInventory(src: YamlSource, b: InventoryBuilder): void {
   const version = deref(src, top.get('virtfleet', true))
   const versionValue = version ? (version as Node).toJS(src.doc) : null
   if (versionValue !== OWN_FORMAT_VERSION) {
-    throw new InputError(`unsupported inventory format version ${JSON.stringify(versionValue)}: expected "virtfleet: ${OWN_FORMAT_VERSION}"`, originAt(src, version ?? top))
+    throw new InputError(
+      `unsupported inventory format version ${JSON.stringify(versionValue)}: expected "virtfleet: ${OWN_FORMAT_VERSION}"`,
+      originAt(src, version ?? top),
+    )
   }
 
   for (const v of readVars(src, expectMap(src, top.get('vars', true), '"vars" (vars for all hosts)'))) {

@@ -51,7 +51,12 @@ function expandFiles(terms: string[], seen: Set<string> = new Set()): string[] {
       .split(/\r?\n/)
       .map((l) => l.trim())
       .filter((l) => l !== '' && !l.startsWith('#'))
-    out.push(...expandFiles(lines.flatMap((l) => splitPattern(l)), new Set([...seen, file])))
+    out.push(
+      ...expandFiles(
+        lines.flatMap((l) => splitPattern(l)),
+        new Set([...seen, file]),
+      ),
+    )
   }
   return out
 }

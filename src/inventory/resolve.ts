@@ -136,7 +136,14 @@ export function parseSshArgs(args: string): SshArgs {
   const out: SshArgs = {}
   const option = (k: string, value: string): void => {
     const key = k.toLowerCase()
-    if (key === 'proxyjump') out.jump = value.toLowerCase() === 'none' ? [] : value.split(',').map((s) => s.trim()).filter(Boolean)
+    if (key === 'proxyjump')
+      out.jump =
+        value.toLowerCase() === 'none'
+          ? []
+          : value
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean)
     else if (key === 'userknownhostsfile') out.knownHostsFiles = value.split(/\s+/).filter(Boolean)
     else if (key === 'stricthostkeychecking') {
       const s = value.toLowerCase()

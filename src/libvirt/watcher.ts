@@ -79,7 +79,12 @@ export class StateWatcher {
   }
 
   /** Resolve 'reached' when the guest is in the wanted state, 'timeout' after timeoutMs, 'aborted' on signal. */
-  async waitFor(g: { uri: string; uuid: string; name: string }, want: Want, timeoutMs: number, signal?: AbortSignal): Promise<'reached' | 'timeout' | 'aborted'> {
+  async waitFor(
+    g: { uri: string; uuid: string; name: string },
+    want: Want,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<'reached' | 'timeout' | 'aborted'> {
     const timer = new AbortController()
     let waiter!: Waiter
     const result = new Promise<'reached' | 'timeout' | 'aborted'>((resolve) => {

@@ -72,7 +72,9 @@ export function compilePlay(play: Play): CompiledPlay {
       ...(v.host_timeout !== undefined ? { hostTimeoutMs: parseDuration(v.host_timeout as string | number, 'vars.host_timeout') } : {}),
       ...(typeof v.parallel === 'number' ? { parallel: v.parallel } : {}),
       ...(typeof v.action === 'string' ? { action: v.action as Action } : {}),
-      ...(v.fallback !== undefined ? { fallback: (Array.isArray(v.fallback) ? v.fallback : String(v.fallback).split(',')).map((x) => String(x).trim()) as Action[] } : {}),
+      ...(v.fallback !== undefined
+        ? { fallback: (Array.isArray(v.fallback) ? v.fallback : String(v.fallback).split(',')).map((x) => String(x).trim()) as Action[] }
+        : {}),
       ...(typeof v.reboot_command === 'string' ? { rebootCommand: v.reboot_command } : {}),
       vars: { ...host.vars, ...v },
     }),

@@ -71,9 +71,7 @@ export function parsePlaybookText(text: string, file: string): Playbook {
     return { file, line, column: col }
   }
   const fail = (): never => {
-    const issues = found
-      .sort((a, b) => a.offset - b.offset)
-      .map(({ offset, message }) => ({ ...posOf(offset), message }))
+    const issues = found.sort((a, b) => a.offset - b.offset).map(({ offset, message }) => ({ ...posOf(offset), message }))
     throw new PlaybookError(issues)
   }
 
@@ -277,7 +275,10 @@ export function parsePlaybookText(text: string, file: string): Playbook {
       set(spec.shorthand, value, start(value))
     } else {
       const keys = Object.keys(spec.params)
-      issue(start(value, kindAt), `${written}: expected a mapping of options (${keys.join(', ')})${spec.shorthand ? ` or a ${spec.shorthand} value` : ''}, got ${describe(value)}`)
+      issue(
+        start(value, kindAt),
+        `${written}: expected a mapping of options (${keys.join(', ')})${spec.shorthand ? ` or a ${spec.shorthand} value` : ''}, got ${describe(value)}`,
+      )
       return undefined
     }
     for (const r of spec.required ?? []) if (!seen.includes(r)) issue(kindAt, `${written}: "${r}" is required`)
@@ -441,4 +442,3 @@ function unknownKindMessage(key: string): string {
   const hint = STEP_HINTS[key] ?? closest(key, ALL_KIND_NAMES)
   return `unknown step "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}; steps are ${STEP_KINDS.join(', ')}`
 }
-

@@ -51,7 +51,10 @@ export function checkPatternSyntax(pattern: string): PatternIssue[] {
       try {
         new RegExp(source)
       } catch (err) {
-        issues.push({ message: `invalid regular expression ${JSON.stringify(source)}: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}`, index })
+        issues.push({
+          message: `invalid regular expression ${JSON.stringify(source)}: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}`,
+          index,
+        })
       }
       continue
     }

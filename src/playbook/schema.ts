@@ -59,7 +59,12 @@ function stepSchema(written: string, kind: StepKind): { [k: string]: Json } {
 export function playbookJsonSchema(): { [k: string]: Json } {
   const written: Array<[string, StepKind]> = [...STEP_KINDS.map((k): [string, StepKind] => [k, k]), ...Object.entries(STEP_ALIASES)]
   const bare = written.filter(([, k]) => !STEP_SPECS[k].required && !STEP_SPECS[k].oneOf).map(([w]) => w)
-  const serialValue: Json = { oneOf: [{ type: 'integer', minimum: 1 }, { type: 'string', pattern: '^\\s*(\\d+|\\d+\\s*%)\\s*$' }] }
+  const serialValue: Json = {
+    oneOf: [
+      { type: 'integer', minimum: 1 },
+      { type: 'string', pattern: '^\\s*(\\d+|\\d+\\s*%)\\s*$' },
+    ],
+  }
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     $id: 'https://github.com/virtfleet/virtfleet/schemas/playbook.schema.json',
@@ -72,11 +77,19 @@ export function playbookJsonSchema(): { [k: string]: Json } {
       stepKind: { enum: written.map(([w]) => w) },
       duration: {
         description: 'Seconds, or a duration such as 90s, 5m, 1h30m, 500ms.',
-        oneOf: [{ type: 'number', minimum: 0 }, { type: 'string', pattern: DURATION_PATTERN }],
+        oneOf: [
+          { type: 'number', minimum: 0 },
+          { type: 'string', pattern: DURATION_PATTERN },
+        ],
       },
       action: { enum: [...ACTIONS] },
       actions: { oneOf: [{ $ref: '#/$defs/action' }, { type: 'array', minItems: 1, items: { $ref: '#/$defs/action' } }] },
-      command: { oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', minItems: 1, items: { type: ['string', 'number'] } }] },
+      command: {
+        oneOf: [
+          { type: 'string', minLength: 1 },
+          { type: 'array', minItems: 1, items: { type: ['string', 'number'] } },
+        ],
+      },
       play: {
         type: 'object',
         required: ['hosts', 'steps'],
@@ -85,7 +98,10 @@ export function playbookJsonSchema(): { [k: string]: Json } {
           name: { type: 'string', description: PLAY_KEYS.name },
           hosts: {
             description: PLAY_KEYS.hosts,
-            oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } }],
+            oneOf: [
+              { type: 'string', minLength: 1 },
+              { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+            ],
           },
           serial: { description: PLAY_KEYS.serial, oneOf: [serialValue, { type: 'array', minItems: 1, items: serialValue }] },
           max_fail_percentage: { type: 'number', minimum: 0, maximum: 100, description: PLAY_KEYS.max_fail_percentage },

@@ -76,16 +76,7 @@ export interface AssertStep extends StepBase {
   msg?: string
 }
 
-export type Step =
-  | ShutdownStep
-  | SuspendStep
-  | StartStep
-  | RebootStep
-  | WaitForSshStep
-  | CommandStep
-  | PauseStep
-  | ConfirmStep
-  | AssertStep
+export type Step = ShutdownStep | SuspendStep | StartStep | RebootStep | WaitForSshStep | CommandStep | PauseStep | ConfirmStep | AssertStep
 
 export type HostOrder = (typeof HOST_ORDERS)[number]
 

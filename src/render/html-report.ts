@@ -48,12 +48,30 @@ function collectBars(report: RunReport, events: readonly FleetEvent[] | undefine
     if (e.type !== 'host-step') continue
     const key = `${e.host}\u0000host\u0000${e.step}`
     if (e.status === 'started') {
-      const bar: Bar = { kind: 'host', guest: 'host', guestKey: `${e.host}\u0000host`, action: e.step, reason: 'primary', result: 'running', start: Date.parse(e.at), end: endMs }
+      const bar: Bar = {
+        kind: 'host',
+        guest: 'host',
+        guestKey: `${e.host}\u0000host`,
+        action: e.step,
+        reason: 'primary',
+        result: 'running',
+        start: Date.parse(e.at),
+        end: endMs,
+      }
       open.set(key, bar)
       push(e.host, bar)
     } else {
       const end = Date.parse(e.at)
-      const bar = open.get(key) ?? { kind: 'host', guest: 'host', guestKey: `${e.host}\u0000host`, action: e.step, reason: 'primary', result: 'running', start: end - (e.durationMs ?? 0), end }
+      const bar = open.get(key) ?? {
+        kind: 'host',
+        guest: 'host',
+        guestKey: `${e.host}\u0000host`,
+        action: e.step,
+        reason: 'primary',
+        result: 'running',
+        start: end - (e.durationMs ?? 0),
+        end,
+      }
       if (!open.has(key)) push(e.host, bar)
       open.delete(key)
       bar.result = e.status
@@ -65,7 +83,16 @@ function collectBars(report: RunReport, events: readonly FleetEvent[] | undefine
     for (const e of actionEvents) {
       const key = `${e.host}\u0000${e.guest.uri}\u0000${e.guest.uuid || e.guest.name}`
       if (e.type === 'guest-action') {
-        const bar: Bar = { kind: 'guest', guest: e.guest.name, guestKey: key, action: e.action, reason: e.reason, result: 'running', start: Date.parse(e.at), end: endMs }
+        const bar: Bar = {
+          kind: 'guest',
+          guest: e.guest.name,
+          guestKey: key,
+          action: e.action,
+          reason: e.reason,
+          result: 'running',
+          start: Date.parse(e.at),
+          end: endMs,
+        }
         open.set(`${key}\u0000${e.action}`, bar)
         push(e.host, bar)
       } else if (e.type === 'guest-action-result') {
@@ -84,7 +111,17 @@ function collectBars(report: RunReport, events: readonly FleetEvent[] | undefine
         for (const a of g.attempts) {
           const start = Date.parse(a.startedAt)
           const end = Number.isFinite(Date.parse(a.endedAt)) ? Date.parse(a.endedAt) : start + a.durationMs
-          push(h.host, { kind: 'guest', guest: g.name, guestKey: key, action: a.action, reason: a.reason, result: a.result, start, end, ...(a.error ? { error: a.error } : {}) })
+          push(h.host, {
+            kind: 'guest',
+            guest: g.name,
+            guestKey: key,
+            action: a.action,
+            reason: a.reason,
+            result: a.result,
+            start,
+            end,
+            ...(a.error ? { error: a.error } : {}),
+          })
         }
       }
     }
@@ -103,8 +140,18 @@ function tickStep(spanMs: number, maxTicks: number): number {
 
 function tickLabel(offsetMs: number, stepMs: number): string {
   if (offsetMs === 0) return '0'
-  if (stepMs < 60_000) return offsetMs % 60_000 === 0 ? `${offsetMs / 60_000}m` : offsetMs >= 60_000 ? `${Math.floor(offsetMs / 60_000)}m${(offsetMs % 60_000) / 1000}s` : `${offsetMs / 1000}s`
-  if (stepMs < 3_600_000) return offsetMs % 3_600_000 === 0 ? `${offsetMs / 3_600_000}h` : offsetMs >= 3_600_000 ? `${Math.floor(offsetMs / 3_600_000)}h${(offsetMs % 3_600_000) / 60_000}m` : `${offsetMs / 60_000}m`
+  if (stepMs < 60_000)
+    return offsetMs % 60_000 === 0
+      ? `${offsetMs / 60_000}m`
+      : offsetMs >= 60_000
+        ? `${Math.floor(offsetMs / 60_000)}m${(offsetMs % 60_000) / 1000}s`
+        : `${offsetMs / 1000}s`
+  if (stepMs < 3_600_000)
+    return offsetMs % 3_600_000 === 0
+      ? `${offsetMs / 3_600_000}h`
+      : offsetMs >= 3_600_000
+        ? `${Math.floor(offsetMs / 3_600_000)}h${(offsetMs % 3_600_000) / 60_000}m`
+        : `${offsetMs / 60_000}m`
   return `${Math.round((offsetMs / 3_600_000) * 10) / 10}h`
 }
 
@@ -112,7 +159,14 @@ function truncate(s: string, n: number): string {
   return s.length <= n ? s : `${s.slice(0, n - 1)}…`
 }
 
-const STATUS_TONE: Record<HostReport['status'], BarTone> = { ok: 'ok', partial: 'warn', unreachable: 'fail', failed: 'fail', skipped: 'muted', interrupted: 'muted' }
+const STATUS_TONE: Record<HostReport['status'], BarTone> = {
+  ok: 'ok',
+  partial: 'warn',
+  unreachable: 'fail',
+  failed: 'fail',
+  skipped: 'muted',
+  interrupted: 'muted',
+}
 
 function renderTimeline(report: RunReport, events: readonly FleetEvent[] | undefined): string {
   let t0 = Date.parse(report.startedAt)
@@ -155,11 +209,11 @@ function renderTimeline(report: RunReport, events: readonly FleetEvent[] | undef
     const status = report.hosts.find((r) => r.host === host)?.status
     const parts: string[] = []
     parts.push(`<rect class="row-bg${i % 2 ? ' odd' : ''}" x="0" y="${y}" width="${W}" height="${h}"/>`)
-    parts.push(
-      `<text class="host-label" x="12" y="${y + rowPad + 13}"><title>${escapeHtml(host)}</title>${escapeHtml(truncate(host, 20))}</text>`,
-    )
+    parts.push(`<text class="host-label" x="12" y="${y + rowPad + 13}"><title>${escapeHtml(host)}</title>${escapeHtml(truncate(host, 20))}</text>`)
     if (status) {
-      parts.push(`<text class="host-status tone-${STATUS_TONE[status]}" x="12" y="${y + rowPad + 28}">${escapeHtml(status)}${guestLanes ? ` · ${guestLanes} guest${guestLanes > 1 ? 's' : ''}` : ''}</text>`)
+      parts.push(
+        `<text class="host-status tone-${STATUS_TONE[status]}" x="12" y="${y + rowPad + 28}">${escapeHtml(status)}${guestLanes ? ` · ${guestLanes} guest${guestLanes > 1 ? 's' : ''}` : ''}</text>`,
+      )
     }
     if (hostBars.length === 0) {
       parts.push(`<text class="no-actions" x="${labelW + 8}" y="${y + rowPad + 13}">no guest actions</text>`)
@@ -280,7 +334,12 @@ footer{color:var(--muted);font-size:12px;text-align:center;padding:8px}
 
 function fmtTime(iso: string): string {
   const d = new Date(iso)
-  return Number.isFinite(d.getTime()) ? d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z') : iso
+  return Number.isFinite(d.getTime())
+    ? d
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, 'Z')
+    : iso
 }
 
 /** Render a self-contained HTML page for a run. `events` (from the journal) give exact bar timings when present. */
@@ -288,7 +347,8 @@ export function renderHtmlReport(report: RunReport, events?: readonly FleetEvent
   const meaning = exitCodeDocs.find(([c]) => c === report.exitCode)?.[1] ?? 'unknown exit code'
   const exitTone: BarTone = report.exitCode === 0 ? 'ok' : report.exitCode === 2 || report.exitCode === 3 ? 'warn' : report.exitCode === 130 ? 'muted' : 'fail'
   const s = report.summary
-  const tile = (n: number, label: string, t?: BarTone) => `<div class="tile"><div class="n${t && n > 0 ? ` tone-${t}` : ''}">${n}</div><div class="l">${escapeHtml(label)}</div></div>`
+  const tile = (n: number, label: string, t?: BarTone) =>
+    `<div class="tile"><div class="n${t && n > 0 ? ` tone-${t}` : ''}">${n}</div><div class="l">${escapeHtml(label)}</div></div>`
   const title = `virtfleet ${report.command} — ${report.runId}`
   return `<!doctype html>
 <html lang="en">

@@ -7,22 +7,7 @@ type Shape = { keys: readonly string[]; children?: Record<string, Shape | { item
 
 const ATTEMPT: Shape = { keys: ['action', 'reason', 'result', 'startedAt', 'endedAt', 'durationMs', 'error'] }
 const GUEST: Shape = {
-  keys: [
-    'name',
-    'uuid',
-    'uri',
-    'initialState',
-    'finalState',
-    'persistent',
-    'outcome',
-    'ok',
-    'durationMs',
-    'inSavedList',
-    'plan',
-    'note',
-    'error',
-    'attempts',
-  ],
+  keys: ['name', 'uuid', 'uri', 'initialState', 'finalState', 'persistent', 'outcome', 'ok', 'durationMs', 'inSavedList', 'plan', 'note', 'error', 'attempts'],
   children: { attempts: { items: ATTEMPT } },
 }
 const HOST: Shape = {

@@ -230,8 +230,7 @@ export function attachListrTree(bus: EventBus, opts: ListrTreeOptions = {}): Att
   let rootTitle = ''
   let off: (() => void) | undefined
 
-  const guestOf = (host: string, ref: GuestRef): GuestNode | undefined =>
-    hosts.get(host)?.guests.find((g) => guestKey(g.ref) === guestKey(ref))
+  const guestOf = (host: string, ref: GuestRef): GuestNode | undefined => hosts.get(host)?.guests.find((g) => guestKey(g.ref) === guestKey(ref))
 
   function finishAll(report: RunReport | undefined): void {
     for (const h of hosts.values()) h.finish(h.report ?? report?.hosts.find((r) => r.host === h.name))

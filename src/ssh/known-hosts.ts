@@ -122,13 +122,7 @@ export function entryMatchesHost(entry: KnownHostEntry, host: string, port = 22)
 }
 
 /** Pure lookup over already-parsed entries. */
-export function checkHostKeyInEntries(
-  entries: readonly KnownHostEntry[],
-  host: string,
-  port: number,
-  keyType: string,
-  keyBlob: Buffer,
-): HostKeyCheck {
+export function checkHostKeyInEntries(entries: readonly KnownHostEntry[], host: string, port: number, keyType: string, keyBlob: Buffer): HostKeyCheck {
   const seen = fingerprint(keyBlob)
   const revoked = entries.find((e) => e.marker === 'revoked' && e.keyBlob.equals(keyBlob))
   if (revoked) return { status: 'revoked', seen, expected: [], where: { file: revoked.file, line: revoked.line } }
@@ -168,13 +162,7 @@ export async function readKnownHosts(files: readonly string[]): Promise<KnownHos
   return all
 }
 
-export async function checkHostKey(
-  files: readonly string[],
-  host: string,
-  port: number,
-  keyType: string,
-  keyBlob: Buffer,
-): Promise<HostKeyCheck> {
+export async function checkHostKey(files: readonly string[], host: string, port: number, keyType: string, keyBlob: Buffer): Promise<HostKeyCheck> {
   return checkHostKeyInEntries(await readKnownHosts(files), host, port, keyType, keyBlob)
 }
 
@@ -193,13 +181,7 @@ export function formatKnownHostLine(host: string, port: number, keyBlob: Buffer,
 }
 
 /** Append a host key (accept-new). Creates the file and its directory (mode 0700) when missing. */
-export async function appendKnownHost(
-  file: string,
-  host: string,
-  port: number,
-  keyBlob: Buffer,
-  options: { hash?: boolean } = {},
-): Promise<void> {
+export async function appendKnownHost(file: string, host: string, port: number, keyBlob: Buffer, options: { hash?: boolean } = {}): Promise<void> {
   await mkdir(dirname(file), { recursive: true, mode: 0o700 })
   let prefix = ''
   try {

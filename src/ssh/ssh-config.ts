@@ -131,9 +131,7 @@ export function applySshConfig(
   const localUser = options.localUser ?? localUserName()
   const lookup = spec.address || spec.name
   const computeOptions = { ignoreCase: true, matchExec: options.matchExec ?? true }
-  const c = explicit.user
-    ? config.compute({ Host: lookup, User: spec.user }, computeOptions)
-    : config.compute(lookup, computeOptions)
+  const c = explicit.user ? config.compute({ Host: lookup, User: spec.user }, computeOptions) : config.compute(lookup, computeOptions)
   const out: HostSpec = { ...spec }
 
   const hostName = first(c.hostname)
@@ -154,7 +152,13 @@ export function applySshConfig(
   }
   const proxyJump = first(c.proxyjump)
   if (!explicit.jump && proxyJump) {
-    out.jump = proxyJump.toLowerCase() === 'none' ? [] : proxyJump.split(',').map((s) => s.trim()).filter(Boolean)
+    out.jump =
+      proxyJump.toLowerCase() === 'none'
+        ? []
+        : proxyJump
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
   }
   const khf = all(c.userknownhostsfile)
   if (spec.knownHostsFiles === undefined && khf.length > 0) {

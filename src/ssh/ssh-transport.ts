@@ -12,15 +12,7 @@ import ssh2 from 'ssh2'
 import type { AnyAuthMethod, AuthenticationType, AuthHandlerMiddleware, ClientChannel, ConnectConfig, ParsedKey } from 'ssh2'
 import { HostKeyError, RemoteError, UnreachableError, VirtfleetError } from '../errors.js'
 import type { HostKeyChecking, HostSpec } from '../inventory/types.js'
-import {
-  appendKnownHost,
-  checkHostKeyInEntries,
-  fingerprint,
-  keyTypeOfBlob,
-  knownHostName,
-  knownKeyTypes,
-  readKnownHosts,
-} from './known-hosts.js'
+import { appendKnownHost, checkHostKeyInEntries, fingerprint, keyTypeOfBlob, knownHostName, knownKeyTypes, readKnownHosts } from './known-hosts.js'
 import { quoteCommand } from './quote.js'
 import { abortReason, Semaphore, type Release } from './semaphore.js'
 import { applySshConfig, type SSHConfig } from './ssh-config.js'
@@ -75,15 +67,7 @@ const DEFAULTS = {
 }
 
 /** Host key algorithms ssh2 supports, in its default preference order. */
-const HOST_KEY_ALGOS = [
-  'ssh-ed25519',
-  'ecdsa-sha2-nistp256',
-  'ecdsa-sha2-nistp384',
-  'ecdsa-sha2-nistp521',
-  'rsa-sha2-512',
-  'rsa-sha2-256',
-  'ssh-rsa',
-] as const
+const HOST_KEY_ALGOS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] as const
 type HostKeyAlgo = (typeof HOST_KEY_ALGOS)[number]
 
 /** One hop to connect to: the target or a bastion. */
@@ -164,9 +148,7 @@ export class SshTransport implements Transport {
       port: spec.port || 22,
       user: spec.user || localUser(),
       identityFiles: spec.identityFiles,
-      knownHostsFiles:
-        spec.knownHostsFiles ??
-        this.opts.knownHostsFiles ?? [path.join(home, '.ssh', 'known_hosts'), '/etc/ssh/ssh_known_hosts'],
+      knownHostsFiles: spec.knownHostsFiles ?? this.opts.knownHostsFiles ?? [path.join(home, '.ssh', 'known_hosts'), '/etc/ssh/ssh_known_hosts'],
       hostKeyChecking: spec.hostKeyChecking ?? this.opts.hostKeyChecking ?? 'strict',
     }
   }
@@ -215,11 +197,7 @@ export class SshTransport implements Transport {
     return pending
   }
 
-  private async openConnection(
-    ep: Endpoint,
-    via: Promise<SshConnection> | undefined,
-    isBastion: boolean,
-  ): Promise<SshConnection> {
+  private async openConnection(ep: Endpoint, via: Promise<SshConnection> | undefined, isBastion: boolean): Promise<SshConnection> {
     const bastion = via ? await via : undefined
     const attempts = this.opts.retries + 1
     for (let attempt = 1; ; attempt++) {
@@ -297,9 +275,7 @@ export class SshTransport implements Transport {
             () => verify(true),
             (err: unknown) => {
               hostKeyFailure =
-                err instanceof HostKeyError
-                  ? err
-                  : new HostKeyError(ep.label, `cannot verify host key: ${(err as Error).message}`, fingerprint(key))
+                err instanceof HostKeyError ? err : new HostKeyError(ep.label, `cannot verify host key: ${(err as Error).message}`, fingerprint(key))
               verify(false)
             },
           )
@@ -322,8 +298,7 @@ export class SshTransport implements Transport {
     if (ep.hostKeyChecking === 'off') return undefined
     const known = knownKeyTypes(await readKnownHosts(ep.knownHostsFiles), ep.address, ep.port)
     if (known.length === 0) return undefined
-    const algosFor = (t: string): HostKeyAlgo[] =>
-      t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : HOST_KEY_ALGOS.filter((a) => a === t)
+    const algosFor = (t: string): HostKeyAlgo[] => (t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : HOST_KEY_ALGOS.filter((a) => a === t))
     const first = known.flatMap(algosFor)
     return [...new Set([...first, ...HOST_KEY_ALGOS])]
   }
@@ -332,10 +307,7 @@ export class SshTransport implements Transport {
     const keyType = keyTypeOfBlob(key) ?? 'unknown'
     const seen = fingerprint(key)
     if (ep.hostKeyChecking === 'off') {
-      this.opts.onWarning?.(
-        `host key checking is off: accepting ${keyType} key ${seen} for ${knownHostName(ep.address, ep.port)} unverified`,
-        ep.label,
-      )
+      this.opts.onWarning?.(`host key checking is off: accepting ${keyType} key ${seen} for ${knownHostName(ep.address, ep.port)} unverified`, ep.label)
       return
     }
     const entries = await readKnownHosts(ep.knownHostsFiles)
@@ -386,10 +358,7 @@ export class SshTransport implements Transport {
   // --- authentication -------------------------------------------------------------------------------------------
 
   /** Explicit identity files first, then the agent; without identity files: agent, then ~/.ssh/id_{ed25519,ecdsa,rsa}. */
-  private authHandler(
-    ep: Endpoint,
-    tried: string[],
-  ): AuthHandlerMiddleware {
+  private authHandler(ep: Endpoint, tried: string[]): AuthHandlerMiddleware {
     const env = this.opts.env ?? process.env
     const home = this.opts.homeDir ?? os.homedir()
     const agentSock = this.opts.agent === false ? undefined : (this.opts.agent ?? env.SSH_AUTH_SOCK)
@@ -405,9 +374,7 @@ export class SshTransport implements Transport {
         return key ? { type: 'publickey', username: ep.user, key } : undefined
       },
     }))
-    const agentSteps: Step[] = agentSock
-      ? [{ label: 'ssh-agent', method: async () => ({ type: 'agent', username: ep.user, agent: agentSock }) }]
-      : []
+    const agentSteps: Step[] = agentSock ? [{ label: 'ssh-agent', method: async () => ({ type: 'agent', username: ep.user, agent: agentSock }) }] : []
     const steps = explicitFiles ? [...fileSteps, ...agentSteps] : [...agentSteps, ...fileSteps]
     let i = 0
     return (left, _partial, next) => {
@@ -669,12 +636,7 @@ class SshHostSession implements HostSession {
    * settles on the channel's close (or on abort/close() at once); the channel slot is released only when the
    * channel is really closed (or the connection is gone), so sshd's MaxSessions is never exceeded.
    */
-  private run(
-    command: string,
-    options: ExecOptions,
-    onLine: ((line: string) => void) | undefined,
-    stoppable: boolean,
-  ): LineStream {
+  private run(command: string, options: ExecOptions, onLine: ((line: string) => void) | undefined, stoppable: boolean): LineStream {
     const { signal } = options
     let stopChannel: (() => void) | undefined
     let closedByUser = false
@@ -764,9 +726,7 @@ class SshHostSession implements HostSession {
           else out.push(d)
         })
         ch.stderr.on('data', (d: Buffer) => err.push(d))
-        ch.on('error', (e: Error) =>
-          finish({ error: new RemoteError(this.host, command, null, '', `${this.host}: channel error: ${e.message}`) }),
-        )
+        ch.on('error', (e: Error) => finish({ error: new RemoteError(this.host, command, null, '', `${this.host}: channel error: ${e.message}`) }))
         ch.stderr.on('error', () => {})
         ch.on('exit', (c: number | null, s?: string) => {
           gotExit = true

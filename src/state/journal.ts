@@ -113,7 +113,10 @@ const RUN_ID_RE = /^\d{8}T\d{6}Z-[0-9a-f]{6}$/
 /** Sortable run id: UTC second + 6 random hex digits, e.g. `20261125T031800Z-ab12cd`. */
 export function newRunId(clock?: Pick<Clock, 'wallTime'> | (() => Date)): string {
   const d = typeof clock === 'function' ? clock() : clock ? clock.wallTime() : new Date()
-  const stamp = d.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '')
+  const stamp = d
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/[-:]/g, '')
   return `${stamp}-${randomBytes(3).toString('hex')}`
 }
 

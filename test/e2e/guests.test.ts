@@ -154,7 +154,7 @@ describe('suspend as a fallback', () => {
 })
 
 describe('a start that fails', () => {
-  it("keeps the guest in the saved list and exits 2 when its kernel file vanished; a later start completes", () => {
+  it('keeps the guest in the saved list and exits 2 when its kernel file vanished; a later start completes', () => {
     lab.up()
     const kernel = lab.guestFile('h1', 'h1-g1', 'vmlinuz')
     const keep = join(mkdtempSync(join(tmpdir(), 'vf-k-')), 'vmlinuz')
@@ -191,7 +191,12 @@ describe('round trip across two hosts with a host reboot', () => {
     for (const h of ['h1', 'h2'] as const) {
       expect(lab.bootId(h)).not.toBe(boots[h])
       expect(lab.running(h)).toEqual([])
-      expect(lab.savedList(h).map((e) => e.name).sort()).toEqual(before[h])
+      expect(
+        lab
+          .savedList(h)
+          .map((e) => e.name)
+          .sort(),
+      ).toEqual(before[h])
     }
     const s = lab.cli(['start', '--json'])
     expect(s.code).toBe(0)
@@ -221,14 +226,21 @@ describe('SIGTERM in the middle of a stop', () => {
     expect(g['h1-g1']?.outcome).toBe('stopped')
     expect(g['h1-g4']).toMatchObject({ outcome: 'interrupted', attempts: [] })
     expect(lab.states('h1')['h1-g4']).toBe('running')
-    expect(lab.savedList('h1').map((e) => e.name).sort()).toEqual(FOUR.split(','))
+    expect(
+      lab
+        .savedList('h1')
+        .map((e) => e.name)
+        .sort(),
+    ).toEqual(FOUR.split(','))
   })
 })
 
 describe('host key checking', () => {
   it('a lab host whose key changed is refused (exit 3) and nothing is touched', () => {
     lab.up()
-    const other = execFileSync('sh', ['-c', `d=$(mktemp -d) && ssh-keygen -q -t ed25519 -N '' -f "$d/k" && cut -d' ' -f1,2 "$d/k.pub"`], { encoding: 'utf8' }).trim()
+    const other = execFileSync('sh', ['-c', `d=$(mktemp -d) && ssh-keygen -q -t ed25519 -N '' -f "$d/k" && cut -d' ' -f1,2 "$d/k.pub"`], {
+      encoding: 'utf8',
+    }).trim()
     const changed = readFileSync(lab.knownHosts, 'utf8')
       .split('\n')
       .map((l) => (l.startsWith(`[127.0.0.1]:${lab.port('h1')} `) ? `[127.0.0.1]:${lab.port('h1')} ${other}` : l))

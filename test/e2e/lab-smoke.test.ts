@@ -5,7 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Lab, labDown, labReboot, labUp, waitFor } from './support/lab.js'
 
 const BOOT_ID = 'cat /proc/sys/kernel/random/boot_id'
-const names = (out: string) => out.split('\n').map((s) => s.trim()).filter(Boolean).sort()
+const names = (out: string) =>
+  out
+    .split('\n')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .sort()
 
 describe('lab smoke', () => {
   let lab: Lab

@@ -10,7 +10,7 @@ import { labUpTestHost, REPO, TEST_URI, type TestHost } from './support/test-hos
 
 let host: TestHost
 let stateDir: string
-const HOSTILE = ['$(reboot)', "it's \"quoted\"", 'spa ced', 'ünïcødé-🚀', '`id`;x']
+const HOSTILE = ['$(reboot)', 'it\'s "quoted"', 'spa ced', 'ünïcødé-🚀', '`id`;x']
 
 function cli(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}) {
   const r = spawnSync(process.execPath, [join(REPO, 'bin/run.js'), ...args, '--state-dir', stateDir], {
@@ -54,7 +54,12 @@ describe('shutdown → saved list on the host → start → list empty (real ssh
     expect(r.code).toBe(0)
     const report = JSON.parse(r.stdout) as RunReport
     expect(report.check).toBe(true)
-    expect(report.hosts[0]?.guests.filter((g) => g.outcome === 'planned').map((g) => g.name).sort()).toEqual([...HOSTILE, 'test'].sort())
+    expect(
+      report.hosts[0]?.guests
+        .filter((g) => g.outcome === 'planned')
+        .map((g) => g.name)
+        .sort(),
+    ).toEqual([...HOSTILE, 'test'].sort())
     expect(savedList()).toEqual([])
     expect(states()[uuids['$(reboot)'] as string]).toBe('running')
   })
@@ -75,13 +80,25 @@ describe('shutdown → saved list on the host → start → list empty (real ssh
     expect(h.status).toBe('ok')
     expect(h.savedList).toEqual({ path: '/var/lib/virtfleet/saved-guests.json', entries: HOSTILE.length + 1 })
     const g = h.guests.find((x) => x.name === '$(reboot)')!
-    expect(g).toMatchObject({ uri: TEST_URI, uuid: uuids['$(reboot)'], initialState: 'running', persistent: true, outcome: 'stopped', ok: true, inSavedList: true })
+    expect(g).toMatchObject({
+      uri: TEST_URI,
+      uuid: uuids['$(reboot)'],
+      initialState: 'running',
+      persistent: true,
+      outcome: 'stopped',
+      ok: true,
+      inSavedList: true,
+    })
     expect(g.attempts).toHaveLength(1)
     expect(g.attempts[0]).toMatchObject({ action: 'shutdown', result: 'ok', reason: 'primary' })
     expect(Date.parse(g.attempts[0]!.endedAt)).toBeGreaterThanOrEqual(Date.parse(g.attempts[0]!.startedAt))
     expect(h.guests.find((x) => x.name === 'off-before')).toMatchObject({ outcome: 'already-off', ok: true, inSavedList: false })
     // on the host: exactly the guests that ran, by UUID
-    expect(savedList().map((e) => e.uuid).sort()).toEqual([...Object.values(uuids), '6695eb01-f6a4-8304-79aa-97f2502e193f'].sort())
+    expect(
+      savedList()
+        .map((e) => e.uuid)
+        .sort(),
+    ).toEqual([...Object.values(uuids), '6695eb01-f6a4-8304-79aa-97f2502e193f'].sort())
     for (const u of Object.values(uuids)) expect(states()[u]).toBe('shut off')
     // nothing was executed by a hostile name
     expect(host.ssh('ls /tmp | grep -c pwned || true').trim()).toBe('0')
@@ -141,12 +158,17 @@ describe('host key checking (real known_hosts)', () => {
     const kh = join(dir, 'known_hosts')
     writeFileSync(kh, content)
     const inv = join(dir, 'inv.yml')
-    writeFileSync(inv, `virtfleet: 1\nhosts:\n  it1:\n    address: 127.0.0.1\n    port: ${host.port}\n    user: root\n    identity_file: ${host.clientKey}\n    uris: [${TEST_URI}]\n    ansible_ssh_common_args: "-o UserKnownHostsFile=${kh}${extra}"\n`)
+    writeFileSync(
+      inv,
+      `virtfleet: 1\nhosts:\n  it1:\n    address: 127.0.0.1\n    port: ${host.port}\n    user: root\n    identity_file: ${host.clientKey}\n    uris: [${TEST_URI}]\n    ansible_ssh_common_args: "-o UserKnownHostsFile=${kh}${extra}"\n`,
+    )
     return inv
   }
 
   it('a wrong key is refused: exit 3, the fingerprint is shown, no command ran', () => {
-    const wrong = execFileSync('sh', ['-c', `d=$(mktemp -d) && ssh-keygen -q -t ed25519 -N '' -f "$d/k" && cut -d' ' -f1,2 "$d/k.pub"`], { encoding: 'utf8' }).trim()
+    const wrong = execFileSync('sh', ['-c', `d=$(mktemp -d) && ssh-keygen -q -t ed25519 -N '' -f "$d/k" && cut -d' ' -f1,2 "$d/k.pub"`], {
+      encoding: 'utf8',
+    }).trim()
     const inv = inventoryWithKnownHosts(`[127.0.0.1]:${host.port} ${wrong}\n`)
     host.defineGuest('keycheck')
     const r = cli(['shutdown', '-i', inv, '--json'])

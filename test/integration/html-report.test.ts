@@ -18,7 +18,14 @@ const HOSTILE = `<img src=x onerror="window.__pwned=1"><script>window.__pwned=2<
 const T0 = Date.UTC(2026, 10, 25, 3, 18, 0)
 const iso = (s: number) => new Date(T0 + s * 1000).toISOString()
 
-function attempt(action: ActionAttempt['action'], from: number, to: number, result: ActionAttempt['result'], reason: ActionAttempt['reason'] = 'primary', error?: string): ActionAttempt {
+function attempt(
+  action: ActionAttempt['action'],
+  from: number,
+  to: number,
+  result: ActionAttempt['result'],
+  reason: ActionAttempt['reason'] = 'primary',
+  error?: string,
+): ActionAttempt {
   return { action, startedAt: iso(from), endedAt: iso(to), durationMs: (to - from) * 1000, result, reason, ...(error ? { error } : {}) }
 }
 
@@ -26,40 +33,90 @@ function guest(name: string, i: number, attempts: ActionAttempt[], outcome: Gues
   const first = attempts[0]
   const last = attempts[attempts.length - 1]
   return {
-    uri: 'qemu:///system', uuid: `uuid-${name}-${i}`, name, initialState: 'running', finalState: ok ? 'shut off' : 'running', persistent: true,
-    outcome, ok, attempts, durationMs: first && last ? Date.parse(last.endedAt) - Date.parse(first.startedAt) : 0, inSavedList: ok, ...(error ? { error } : {}),
+    uri: 'qemu:///system',
+    uuid: `uuid-${name}-${i}`,
+    name,
+    initialState: 'running',
+    finalState: ok ? 'shut off' : 'running',
+    persistent: true,
+    outcome,
+    ok,
+    attempts,
+    durationMs: first && last ? Date.parse(last.endedAt) - Date.parse(first.startedAt) : 0,
+    inSavedList: ok,
+    ...(error ? { error } : {}),
   }
 }
 
 function fixture(): { report: RunReport; events: FleetEvent[] } {
   const hosts: HostReport[] = [
     {
-      host: 'hv01.example.com', status: 'ok', durationMs: 95_000,
+      host: 'hv01.example.com',
+      status: 'ok',
+      durationMs: 95_000,
       guests: [
         guest('web-1', 1, [attempt('suspend', 1, 9, 'ok')], 'suspended', true),
         guest('web-2', 2, [attempt('suspend', 1, 12, 'ok')], 'suspended', true),
-        guest('db-primary', 3, [attempt('suspend', 2, 32, 'timeout', 'primary', 'no answer in 30s'), attempt('shutdown', 32, 47, 'ok', 'fallback')], 'stopped', true),
+        guest(
+          'db-primary',
+          3,
+          [attempt('suspend', 2, 32, 'timeout', 'primary', 'no answer in 30s'), attempt('shutdown', 32, 47, 'ok', 'fallback')],
+          'stopped',
+          true,
+        ),
       ],
     },
     {
-      host: 'hv02.example.com', status: 'partial', durationMs: 80_000,
+      host: 'hv02.example.com',
+      status: 'partial',
+      durationMs: 80_000,
       guests: [
         guest(HOSTILE, 4, [attempt('suspend', 48, 60, 'ok')], 'suspended', true),
-        guest('legacy-win2k8', 5, [attempt('shutdown', 48, 78, 'timeout'), attempt('destroy', 78, 80, 'failed', 'fallback', 'virsh destroy: Device or resource busy')], 'still-running', false, 'virsh destroy: Device or resource busy'),
+        guest(
+          'legacy-win2k8',
+          5,
+          [attempt('shutdown', 48, 78, 'timeout'), attempt('destroy', 78, 80, 'failed', 'fallback', 'virsh destroy: Device or resource busy')],
+          'still-running',
+          false,
+          'virsh destroy: Device or resource busy',
+        ),
       ],
     },
     { host: 'hv03.example.com', status: 'unreachable', durationMs: 20_000, error: 'connect ETIMEDOUT 10.0.0.13:22', guests: [] },
   ]
   const report: RunReport = {
-    command: 'reboot', runId: '20261125T031800Z-ab12cd', check: false, startedAt: iso(0), endedAt: iso(150), durationMs: 150_000,
-    exitCode: 3, interrupted: false, summary: summarize(hosts), hosts,
+    command: 'reboot',
+    runId: '20261125T031800Z-ab12cd',
+    check: false,
+    startedAt: iso(0),
+    endedAt: iso(150),
+    durationMs: 150_000,
+    exitCode: 3,
+    interrupted: false,
+    summary: summarize(hosts),
+    hosts,
   }
   const events: FleetEvent[] = []
   for (const h of hosts) {
     for (const g of h.guests) {
       for (const a of g.attempts) {
-        events.push({ type: 'guest-action', host: h.host, guest: { uri: g.uri, uuid: g.uuid, name: g.name }, action: a.action, reason: a.reason, at: a.startedAt })
-        events.push({ type: 'guest-action-result', host: h.host, guest: { uri: g.uri, uuid: g.uuid, name: g.name }, action: a.action, result: a.result, at: a.endedAt, ...(a.error ? { error: a.error } : {}) })
+        events.push({
+          type: 'guest-action',
+          host: h.host,
+          guest: { uri: g.uri, uuid: g.uuid, name: g.name },
+          action: a.action,
+          reason: a.reason,
+          at: a.startedAt,
+        })
+        events.push({
+          type: 'guest-action-result',
+          host: h.host,
+          guest: { uri: g.uri, uuid: g.uuid, name: g.name },
+          action: a.action,
+          result: a.result,
+          at: a.endedAt,
+          ...(a.error ? { error: a.error } : {}),
+        })
       }
     }
   }
@@ -80,7 +137,7 @@ describe('HTML report as a string (no browser needed)', () => {
     expect(html).not.toContain('<img')
     expect(html).toContain('&#60;script&#62;window.__pwned=2&#60;/script&#62;$(reboot)')
     expect(html).not.toMatch(/(src|href)=["']?(https?:)?\/\//)
-    expect(html).toContain("Content-Security-Policy")
+    expect(html).toContain('Content-Security-Policy')
   })
 })
 
@@ -123,7 +180,9 @@ describe.skipIf(!hasChromium)('HTML report in headless Chromium', () => {
 
     expect(await page.locator('svg.timeline g.host-row').count()).toBe(3)
     expect(await page.locator('svg.timeline g.host-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-host')))).toEqual([
-      'hv01.example.com', 'hv02.example.com', 'hv03.example.com',
+      'hv01.example.com',
+      'hv02.example.com',
+      'hv03.example.com',
     ])
     // 7 guest action attempts + 3 host steps
     expect(await page.locator('svg.timeline g.guest-bar').count()).toBe(7)
@@ -132,7 +191,10 @@ describe.skipIf(!hasChromium)('HTML report in headless Chromium', () => {
     // outcome colours: fallback after a timeout is amber, a failed destroy is red
     expect(await page.locator('g.bar.tone-warn').count()).toBe(3)
     expect(await page.locator('g.bar.tone-fail').count()).toBe(2)
-    const fill = await page.locator('g.bar.tone-fail rect').first().evaluate((el) => getComputedStyle(el).fill)
+    const fill = await page
+      .locator('g.bar.tone-fail rect')
+      .first()
+      .evaluate((el) => getComputedStyle(el).fill)
     expect(fill).toBe('rgb(214, 64, 64)')
     // time axis labels
     const ticks = await page.locator('svg.timeline text.tick').allTextContents()

@@ -115,9 +115,7 @@ describe('exec', () => {
     const s = await t.connect(spec())
     const before = acceptedLogins()
     const started = Date.now()
-    const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => s.exec(['sh', '-c', 'sleep 0.3; echo "$0"', String(i)])),
-    )
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => s.exec(['sh', '-c', 'sleep 0.3; echo "$0"', String(i)])))
     const elapsed = Date.now() - started
     expect(results.map((r) => r.stdout.trim())).toEqual(Array.from({ length: 20 }, (_, i) => String(i)))
     expect(results.every((r) => r.code === 0)).toBe(true)
@@ -155,7 +153,7 @@ describe('exec', () => {
     expect(Date.now() - started).toBeLessThan(5000)
     // the remote command is killed too (root logins get no "signal" support from sshd; the EOF wrapper does it)
     const pid = readFileSync(pidFile, 'utf8').trim()
-    await waitFor(() => (execFileSync('sh', ['-c', `kill -0 ${pid} 2>/dev/null && echo alive || echo gone`], { encoding: 'utf8' }).trim() === 'gone'))
+    await waitFor(() => execFileSync('sh', ['-c', `kill -0 ${pid} 2>/dev/null && echo alive || echo gone`], { encoding: 'utf8' }).trim() === 'gone')
     expect((await s.exec(['echo', 'still fine'])).stdout).toBe('still fine\n')
   })
 
@@ -246,9 +244,7 @@ describe('host keys', () => {
   it('accept-new still refuses a changed key', async () => {
     const kh = path.join(sshd.dir, 'kh-changed2')
     writeFileSync(kh, `[127.0.0.1]:${sshd.port} ${otherKeyLine()}\n`)
-    await expect(transport().connect(spec({ knownHostsFiles: [kh], hostKeyChecking: 'accept-new' }))).rejects.toBeInstanceOf(
-      HostKeyError,
-    )
+    await expect(transport().connect(spec({ knownHostsFiles: [kh], hostKeyChecking: 'accept-new' }))).rejects.toBeInstanceOf(HostKeyError)
   })
 
   it('strict: an unknown key is refused; accept-new appends it and later strict connections match', async () => {
@@ -278,7 +274,9 @@ describe('host keys', () => {
     const kh = path.join(sshd.dir, 'kh-revoked')
     const [type, blob] = sshd.hostPublicKey.split(/\s+/)
     writeFileSync(kh, `${readFileSync(sshd.knownHostsPath, 'utf8')}@revoked * ${type} ${blob}\n`)
-    const err = await transport().connect(spec({ knownHostsFiles: [kh] })).catch((e: unknown) => e)
+    const err = await transport()
+      .connect(spec({ knownHostsFiles: [kh] }))
+      .catch((e: unknown) => e)
     expect(err).toBeInstanceOf(HostKeyError)
     expect((err as Error).message).toMatch(/REVOKED/)
   })
@@ -287,9 +285,7 @@ describe('host keys', () => {
     const warnings: string[] = []
     const kh = path.join(sshd.dir, 'kh-off')
     writeFileSync(kh, `[127.0.0.1]:${sshd.port} ${otherKeyLine()}\n`)
-    const s = await transport({ onWarning: (m) => warnings.push(m) }).connect(
-      spec({ knownHostsFiles: [kh], hostKeyChecking: 'off' }),
-    )
+    const s = await transport({ onWarning: (m) => warnings.push(m) }).connect(spec({ knownHostsFiles: [kh], hostKeyChecking: 'off' }))
     expect((await s.exec(['true'])).code).toBe(0)
     expect(warnings.join('\n')).toMatch(/host key checking is off/)
   })

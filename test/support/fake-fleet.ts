@@ -141,7 +141,13 @@ export class FakeHost {
     const uri = rest[1] as string
     const [sub, arg] = rest.slice(2)
     if (sub === LIST_SCRIPT) return ok(this.listOutput(uri))
-    if (sub === 'domstats') return ok(this.guests.filter((g) => g.uri === uri && g.state === 'running').map((g) => `Domain: '${g.name}'\n  balloon.current=98304\n`).join('\n'))
+    if (sub === 'domstats')
+      return ok(
+        this.guests
+          .filter((g) => g.uri === uri && g.state === 'running')
+          .map((g) => `Domain: '${g.name}'\n  balloon.current=98304\n`)
+          .join('\n'),
+      )
     const g = this.guests.find((x) => x.uri === uri && (x.uuid === arg || x.name === arg))
     if (!g) return fail(`failed to get domain '${arg}'`)
     switch (sub) {
@@ -209,12 +215,30 @@ export class FakeHost {
     const gs = this.guests.filter((g) => g.uri === uri)
     const sec = (name: string, lines: string[]) => `@@${name}\n${lines.join('\n')}${lines.length ? '\n' : ''}\n`
     return (
-      sec('all', gs.map((g) => `${g.uuid} ${g.name}`)) +
-      sec('running', gs.filter((g) => g.state === 'running').map((g) => g.uuid)) +
-      sec('paused', gs.filter((g) => g.state === 'paused').map((g) => g.uuid)) +
-      sec('shutoff', gs.filter((g) => g.state === 'shut off').map((g) => g.uuid)) +
-      sec('transient', gs.filter((g) => !g.persistent).map((g) => g.uuid)) +
-      sec('managed-save', gs.filter((g) => g.managedSave).map((g) => g.uuid)) +
+      sec(
+        'all',
+        gs.map((g) => `${g.uuid} ${g.name}`),
+      ) +
+      sec(
+        'running',
+        gs.filter((g) => g.state === 'running').map((g) => g.uuid),
+      ) +
+      sec(
+        'paused',
+        gs.filter((g) => g.state === 'paused').map((g) => g.uuid),
+      ) +
+      sec(
+        'shutoff',
+        gs.filter((g) => g.state === 'shut off').map((g) => g.uuid),
+      ) +
+      sec(
+        'transient',
+        gs.filter((g) => !g.persistent).map((g) => g.uuid),
+      ) +
+      sec(
+        'managed-save',
+        gs.filter((g) => g.managedSave).map((g) => g.uuid),
+      ) +
       sec('autostart', []) +
       '@@end\n'
     )
@@ -283,5 +307,18 @@ export class FakeTransport implements Transport {
 }
 
 export function hostSpec(name: string, extra: Partial<HostSpec> = {}): HostSpec {
-  return { name, address: '127.0.0.1', port: 22, user: 'root', identityFiles: [], jump: [], uris: ['qemu:///system'], become: false, vars: {}, groups: ['all'], explicit: {}, ...extra } as HostSpec
+  return {
+    name,
+    address: '127.0.0.1',
+    port: 22,
+    user: 'root',
+    identityFiles: [],
+    jump: [],
+    uris: ['qemu:///system'],
+    become: false,
+    vars: {},
+    groups: ['all'],
+    explicit: {},
+    ...extra,
+  } as HostSpec
 }

@@ -21,7 +21,14 @@ export default class Runs extends FleetCommand {
     process.stdout.write(
       renderTable(
         ['RUN', 'COMMAND', 'STARTED', 'STATUS', 'EXIT', 'HOSTS'],
-        rows.map((r) => [r.id, r.command, r.started ?? '', r.status, r.exitCode === undefined ? '' : String(r.exitCode), String(Array.isArray(r.hosts) ? r.hosts.length : r.hosts)]),
+        rows.map((r) => [
+          r.id,
+          r.command,
+          r.started ?? '',
+          r.status,
+          r.exitCode === undefined ? '' : String(r.exitCode),
+          String(Array.isArray(r.hosts) ? r.hosts.length : r.hosts),
+        ]),
       ) + '\n',
     )
   }

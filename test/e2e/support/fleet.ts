@@ -91,7 +91,20 @@ export class Lab {
   ssh(host: string, command: string): string {
     return execFileSync(
       'ssh',
-      ['-i', this.clientKey, '-o', `UserKnownHostsFile=${this.knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-p', String(this.port(host)), 'root@127.0.0.1', command],
+      [
+        '-i',
+        this.clientKey,
+        '-o',
+        `UserKnownHostsFile=${this.knownHosts}`,
+        '-o',
+        'StrictHostKeyChecking=yes',
+        '-o',
+        'BatchMode=yes',
+        '-p',
+        String(this.port(host)),
+        'root@127.0.0.1',
+        command,
+      ],
       { encoding: 'utf8' },
     )
   }
@@ -150,7 +163,10 @@ export class Lab {
   }
   /** Start the CLI in the background (for kill tests). */
   spawnCli(args: string[]): ChildProcess {
-    return spawn(process.execPath, [join(REPO, 'bin/run.js'), ...args, '-i', this.inventory, '--state-dir', this.stateDir], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] })
+    return spawn(process.execPath, [join(REPO, 'bin/run.js'), ...args, '-i', this.inventory, '--state-dir', this.stateDir], {
+      env: this.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
   }
   /** Events of a run from its journal. */
   events(runId: string): FleetEvent[] {

@@ -77,15 +77,24 @@ export function sshArgs(l: Pick<Lab, 'clientKey' | 'knownHosts' | 'hosts'>, host
   const h = l.hosts.find((x) => x.name === host)
   if (!h) throw new Error(`no lab host ${host}`)
   return [
-    '-i', l.clientKey,
-    '-o', 'IdentitiesOnly=yes',
-    '-o', 'BatchMode=yes',
-    '-o', `UserKnownHostsFile=${l.knownHosts}`,
-    '-o', 'GlobalKnownHostsFile=/dev/null',
-    '-o', 'StrictHostKeyChecking=yes',
-    '-o', 'ConnectTimeout=5',
-    '-o', 'LogLevel=ERROR',
-    '-p', String(h.port),
+    '-i',
+    l.clientKey,
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    `UserKnownHostsFile=${l.knownHosts}`,
+    '-o',
+    'GlobalKnownHostsFile=/dev/null',
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    'ConnectTimeout=5',
+    '-o',
+    'LogLevel=ERROR',
+    '-p',
+    String(h.port),
     'root@127.0.0.1',
   ]
 }
@@ -120,12 +129,18 @@ export async function labUp(opts: LabOptions = {}): Promise<Lab> {
   const delays = Array.isArray(opts.delays) ? opts.delays.join(',') : (opts.delays ?? '0')
   const args = [
     'up',
-    '--hosts', String(opts.hosts ?? 2),
-    '--guests', String(opts.guests ?? 2),
-    '--delays', delays,
-    '--base-port', String(opts.basePort ?? 2301),
-    '--transient', opts.transient === false ? '0' : '1',
-    '--saved', opts.extras ? '1' : '0',
+    '--hosts',
+    String(opts.hosts ?? 2),
+    '--guests',
+    String(opts.guests ?? 2),
+    '--delays',
+    delays,
+    '--base-port',
+    String(opts.basePort ?? 2301),
+    '--transient',
+    opts.transient === false ? '0' : '1',
+    '--saved',
+    opts.extras ? '1' : '0',
   ]
   if (opts.fresh !== false) args.push('--fresh')
   await lab(args, dir)
@@ -143,13 +158,7 @@ export async function labReboot(host: string, downSeconds = 2, dir = currentDir 
 }
 
 /** Poll `cmd` on `host` until `done(result)` or the timeout; returns the last result. */
-export async function waitFor(
-  l: Lab,
-  host: string,
-  cmd: string,
-  done: (r: ExecResult) => boolean,
-  timeoutMs = 30_000,
-): Promise<ExecResult> {
+export async function waitFor(l: Lab, host: string, cmd: string, done: (r: ExecResult) => boolean, timeoutMs = 30_000): Promise<ExecResult> {
   const end = Date.now() + timeoutMs
   for (;;) {
     const r = await l.ssh(host, cmd)

@@ -25,13 +25,29 @@ export function labUpTestHost(opts: { dir?: string; basePort?: number } = {}): T
   const dir = opts.dir ?? join(REPO, '.lab-it')
   const basePort = opts.basePort ?? 2291
   const env = { ...process.env, VIRTFLEET_LAB_CACHE: process.env.VIRTFLEET_LAB_CACHE ?? join(REPO, '.lab', 'cache') }
-  execFileSync('bash', [join(REPO, 'lab/lab.sh'), 'up', '--dir', dir, '--hosts', '1', '--guests', '0', '--transient', '0', '--base-port', String(basePort), '--fresh'], {
-    env,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  })
+  execFileSync(
+    'bash',
+    [join(REPO, 'lab/lab.sh'), 'up', '--dir', dir, '--hosts', '1', '--guests', '0', '--transient', '0', '--base-port', String(basePort), '--fresh'],
+    {
+      env,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  )
   const clientKey = join(dir, 'client_key')
   const knownHosts = join(dir, 'known_hosts')
-  const sshArgs = ['-i', clientKey, '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-p', String(basePort), 'root@127.0.0.1']
+  const sshArgs = [
+    '-i',
+    clientKey,
+    '-o',
+    `UserKnownHostsFile=${knownHosts}`,
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    'BatchMode=yes',
+    '-p',
+    String(basePort),
+    'root@127.0.0.1',
+  ]
   const holder: ChildProcess = spawn('ssh', [...sshArgs, `virsh -c ${TEST_URI} event --all --loop`], { stdio: 'ignore' })
   const ssh = (command: string, input?: string) => execFileSync('ssh', [...sshArgs, command], { encoding: 'utf8', ...(input !== undefined ? { input } : {}) })
   // wait until the holder's connection exists (the test driver state lives as long as it does)

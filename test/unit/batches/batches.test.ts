@@ -24,12 +24,9 @@ describe('parseSerial', () => {
       { kind: 'percent', percent: 25 },
     ])
   })
-  it.each([['0'], [0], [-1], [1.5], ['yes'], [''], ['1,,2'], ['0%'], ['120%'], ['12.5%'], [[]]])(
-    'rejects %j with an InputError',
-    (spec) => {
-      expect(() => parseSerial(spec as string)).toThrow(InputError)
-    },
-  )
+  it.each([['0'], [0], [-1], [1.5], ['yes'], [''], ['1,,2'], ['0%'], ['120%'], ['12.5%'], [[]]])('rejects %j with an InputError', (spec) => {
+    expect(() => parseSerial(spec as string)).toThrow(InputError)
+  })
 })
 
 describe('planBatches (Ansible semantics)', () => {

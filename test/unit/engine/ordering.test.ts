@@ -12,7 +12,12 @@ describe('guest ordering', () => {
     expect(parseDescriptionTags('nothing here')).toEqual({})
   })
   it('stops in descending order (untagged first) and starts in ascending order (untagged last)', () => {
-    const items = [{ n: 'a', o: 1 }, { n: 'b', o: 3 }, { n: 'c' as string, o: undefined as number | undefined }, { n: 'd', o: 1 }]
+    const items = [
+      { n: 'a', o: 1 },
+      { n: 'b', o: 3 },
+      { n: 'c' as string, o: undefined as number | undefined },
+      { n: 'd', o: 1 },
+    ]
     expect(orderGroups(items, (x) => x.o, 'stop').map((g) => g.map((x) => x.n))).toEqual([['c'], ['b'], ['a', 'd']])
     expect(orderGroups(items, (x) => x.o, 'start').map((g) => g.map((x) => x.n))).toEqual([['a', 'd'], ['b'], ['c']])
   })
@@ -53,7 +58,13 @@ describe('ordering on hosts', () => {
   it('--tiers app,db: no db guest anywhere is touched before every app guest everywhere is off', async () => {
     const { clock, transport, specs, bus, events } = fleet()
     const barrier = new PhaseBarrier(specs.map((s) => s.name))
-    await clock.runUntil(runStop(specs, { transport, clock, bus, runId: 'r', command: 'shutdown', check: false, onHostDone: (h) => barrier.leave(h) }, { tiers: ['app', 'db'], barrier }))
+    await clock.runUntil(
+      runStop(
+        specs,
+        { transport, clock, bus, runId: 'r', command: 'shutdown', check: false, onHostDone: (h) => barrier.leave(h) },
+        { tiers: ['app', 'db'], barrier },
+      ),
+    )
     const firstDb = events.findIndex((e) => e.type === 'guest-action' && e.guest.name.endsWith('-db'))
     const lastAppDone = events.map((e, i) => (e.type === 'guest-done' && e.guest.name.includes('-app') ? i : -1)).reduce((a, b) => Math.max(a, b))
     expect(firstDb).toBeGreaterThan(lastAppDone)
@@ -66,7 +77,13 @@ describe('ordering on hosts', () => {
     await clock.runUntil(runStop(specs, { transport, clock, bus, runId: 'r', command: 'shutdown', check: false }, {}))
     const before = transport.log.length
     const barrier = new PhaseBarrier(specs.map((s) => s.name))
-    await clock.runUntil(runStart(specs, { transport, clock, bus, runId: 'r2', command: 'start', check: false, onHostDone: (h) => barrier.leave(h) }, { tiers: ['app', 'db'], barrier, groupDelayMs: 3000 }))
+    await clock.runUntil(
+      runStart(
+        specs,
+        { transport, clock, bus, runId: 'r2', command: 'start', check: false, onHostDone: (h) => barrier.leave(h) },
+        { tiers: ['app', 'db'], barrier, groupDelayMs: 3000 },
+      ),
+    )
     const starts = transport.log.slice(before).filter((x) => x.argv[3] === 'start')
     const name = (x: (typeof starts)[number]) => transport.hosts.get(x.host)?.guests.find((g) => g.uuid === x.argv[4])?.name
     expect(starts.slice(0, 2).map(name).sort()).toEqual(['hv1-db', 'hv2-db'])

@@ -82,7 +82,13 @@ describe('rolling reboot', () => {
     const { clock, hosts, ctx, specs, transport } = fleet(1)
     const completed = new Set(['hv1/preflight#0', 'hv1/lock#1', 'hv1/stop#2', 'hv1/reboot#3'])
     for (const g of hosts[0]!.guests) g.state = 'shut off'
-    hosts[0]!.files.set(savedListPath(), JSON.stringify({ version: 1, entries: hosts[0]!.guests.slice(0, 2).map((g) => ({ uri: g.uri, uuid: g.uuid, name: g.name, action: 'shutdown', savedAt: '', runId: 'run-1' })) }))
+    hosts[0]!.files.set(
+      savedListPath(),
+      JSON.stringify({
+        version: 1,
+        entries: hosts[0]!.guests.slice(0, 2).map((g) => ({ uri: g.uri, uuid: g.uuid, name: g.name, action: 'shutdown', savedAt: '', runId: 'run-1' })),
+      }),
+    )
     const r = await clock.runUntil(runRolling(specs, ctx, { steps: REBOOT, completed }))
     expect(r.exitCode).toBe(0)
     expect(hosts[0]!.reboots).toBe(0)

@@ -78,7 +78,10 @@ describe('start', () => {
     await stop()
     const before = transport.log.length
     await start({ parallel: 3, startDelayMs: 2000 })
-    const times = transport.log.slice(before).filter((x) => x.argv[3] === 'start').map((x) => x.at)
+    const times = transport.log
+      .slice(before)
+      .filter((x) => x.argv[3] === 'start')
+      .map((x) => x.at)
     expect(times[1]! - times[0]!).toBe(2000)
     expect(times[2]! - times[1]!).toBe(2000)
   })
@@ -90,7 +93,10 @@ describe('start', () => {
     await stop({ action: 'suspend' })
     const r = await start({ syncTime: true })
     expect(r.exitCode).toBe(0)
-    expect(byName(r).a?.attempts.map((x) => [x.action, x.result])).toEqual([['start', 'ok'], ['sync-time', 'ok']])
+    expect(byName(r).a?.attempts.map((x) => [x.action, x.result])).toEqual([
+      ['start', 'ok'],
+      ['sync-time', 'ok'],
+    ])
     expect(byName(r).b?.note).toMatch(/time sync failed/)
   })
 
@@ -101,7 +107,10 @@ describe('start', () => {
     await stop()
     const r = await start({ waitAgentMs: 5000 })
     expect(r.exitCode).toBe(2)
-    expect(byName(r)['with-agent']?.attempts.map((a) => [a.action, a.result])).toEqual([['start', 'ok'], ['agent', 'ok']])
+    expect(byName(r)['with-agent']?.attempts.map((a) => [a.action, a.result])).toEqual([
+      ['start', 'ok'],
+      ['agent', 'ok'],
+    ])
     expect(byName(r).silent).toMatchObject({ outcome: 'started', ok: false })
     expect(byName(r).silent?.attempts.at(-1)?.durationMs).toBeGreaterThanOrEqual(5000)
     expect(list()).toEqual([])
@@ -115,7 +124,7 @@ describe('start', () => {
     expect(list()).toEqual(['db1'])
   })
 
-  it('mirrors the list to libvirt-guests\' own file when asked', async () => {
+  it("mirrors the list to libvirt-guests' own file when asked", async () => {
     const { host, stop, start } = setup()
     const a = host.addGuest({ name: 'a', shutdownDelayMs: 100 })
     await stop({ libvirtGuestsList: true })

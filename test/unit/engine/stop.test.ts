@@ -98,7 +98,7 @@ describe('stop', () => {
     expect(list.entries.map((e: { name: string }) => e.name)).toEqual(['g1', 'g2'])
   })
 
-  it('a second stop keeps the first stop\'s list (guests already off stay listed)', async () => {
+  it("a second stop keeps the first stop's list (guests already off stay listed)", async () => {
     const { run, host } = setup([100, 100])
     await run({ guests: ['g1'] })
     await run({})
@@ -142,7 +142,11 @@ describe('stop', () => {
     const clock = new FakeClock()
     const transport = new FakeTransport(clock)
     transport.addHost('hv1').addGuest({ name: 'g1' })
-    const r = await runStop([hostSpec('hv1')], { transport, clock, bus: new EventBus(), runId: 'r', command: 'shutdown', check: true }, { fallback: ['destroy'] })
+    const r = await runStop(
+      [hostSpec('hv1')],
+      { transport, clock, bus: new EventBus(), runId: 'r', command: 'shutdown', check: true },
+      { fallback: ['destroy'] },
+    )
     expect(transport.actions()).toEqual([])
     expect(transport.hosts.get('hv1')?.files.size).toBe(0)
     expect(r.hosts[0]?.guests[0]?.plan).toEqual(['shutdown', 'destroy'])
@@ -166,7 +170,11 @@ describe('stop', () => {
   it('Ctrl-C: queued guests are not touched, the saved list stays, exit code 130', async () => {
     const { clock, transport, host } = setup([3000, 3000, 3000])
     const ac = new AbortController()
-    const p = runStop([hostSpec('hv1')], { transport, clock, bus: new EventBus(), runId: 'r', command: 'shutdown', check: false, signal: ac.signal }, { parallel: 1 })
+    const p = runStop(
+      [hostSpec('hv1')],
+      { transport, clock, bus: new EventBus(), runId: 'r', command: 'shutdown', check: false, signal: ac.signal },
+      { parallel: 1 },
+    )
     await clock.advance(1000)
     ac.abort()
     const r = await clock.runUntil(p)

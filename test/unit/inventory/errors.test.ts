@@ -54,7 +54,9 @@ describe('inventory errors name the file, line and column', () => {
     expect(inputError(() => parse(['r.ini', '[a:children]\nb\n[b:children]\na\n']))).toMatch(/is its own ancestor: (a -> b -> a|b -> a -> b)/)
   })
   it('bad ranges', () => {
-    expect(inputError(() => parse(['h.ini', '[g]\n  h[1:x]\n']))).toMatch(/^h\.ini:2:3: bad host range in "h\[1:x\]": bounds must be two numbers or two single letters/)
+    expect(inputError(() => parse(['h.ini', '[g]\n  h[1:x]\n']))).toMatch(
+      /^h\.ini:2:3: bad host range in "h\[1:x\]": bounds must be two numbers or two single letters/,
+    )
     expect(inputError(() => parse(['h.yml', 'all:\n  hosts:\n    h[01:3]:\n']))).toMatch(/^h\.yml:3:5: bad host range .*same number of digits/)
     expect(inputError(() => parse(['h.ini', 'h[5:1]\n']))).toMatch(/^h\.ini:1:1: .*begin must be <= end/)
   })
@@ -80,7 +82,9 @@ describe('inventory errors name the file, line and column', () => {
     const dir = tree({ 'hosts.ini': '[web]\nw1\n', 'group_vars/web.yml': 'a: 1\n b: 2\n' })
     expect(await inputErrorAsync(() => loadInventory([dir]))).toMatch(new RegExp(`^${path.join(dir, 'group_vars/web.yml')}:1:4: YAML syntax error`))
     const dir2 = tree({ 'hosts.ini': '[web]\nw1\n', 'group_vars/web.yml': '- a\n' })
-    expect(await inputErrorAsync(() => loadInventory([dir2]))).toBe(`${path.join(dir2, 'group_vars/web.yml')}:1:1: a group_vars file must be a mapping of var names to values, got a list`)
+    expect(await inputErrorAsync(() => loadInventory([dir2]))).toBe(
+      `${path.join(dir2, 'group_vars/web.yml')}:1:1: a group_vars file must be a mapping of var names to values, got a list`,
+    )
     expect(await inputErrorAsync(() => loadInventory(['/nonexistent/inventory']))).toMatch(/^inventory not found: \/nonexistent\/inventory/)
   })
 })

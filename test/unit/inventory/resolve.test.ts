@@ -8,7 +8,17 @@ const one = (vars: string, file = 'r.yml') => resolveHost(parse([file, `all:\n  
 describe('resolveHost defaults', () => {
   it('uses the name as address, port 22, the local user, qemu:///system, and marks nothing explicit', () => {
     const h = one('{}')
-    expect(h).toMatchObject({ name: 'h1', address: 'h1', port: 22, user: os.userInfo().username, identityFiles: [], jump: [], uris: ['qemu:///system'], become: false, groups: ['all', 'ungrouped'] })
+    expect(h).toMatchObject({
+      name: 'h1',
+      address: 'h1',
+      port: 22,
+      user: os.userInfo().username,
+      identityFiles: [],
+      jump: [],
+      uris: ['qemu:///system'],
+      become: false,
+      groups: ['all', 'ungrouped'],
+    })
     expect(h.explicit).toEqual({})
   })
   it('takes defaults for user, port and uris from the caller', () => {
@@ -114,8 +124,16 @@ describe('ansible_ssh_common_args', () => {
     expect(parseSshArgs('-o ServerAliveInterval=5 -C')).toEqual({})
   })
   it('feeds jump, knownHostsFiles and hostKeyChecking into the HostSpec (jump explicit)', () => {
-    const inv = parse(['s.ini', '[g]\nh1\n[g:vars]\nansible_ssh_common_args=-o ProxyJump=admin@gw.example.net -o UserKnownHostsFile=/etc/vf/kh -o StrictHostKeyChecking=accept-new\n'])
-    expect(resolveHost(inv, 'h1')).toMatchObject({ jump: ['admin@gw.example.net'], knownHostsFiles: ['/etc/vf/kh'], hostKeyChecking: 'accept-new', explicit: { jump: true } })
+    const inv = parse([
+      's.ini',
+      '[g]\nh1\n[g:vars]\nansible_ssh_common_args=-o ProxyJump=admin@gw.example.net -o UserKnownHostsFile=/etc/vf/kh -o StrictHostKeyChecking=accept-new\n',
+    ])
+    expect(resolveHost(inv, 'h1')).toMatchObject({
+      jump: ['admin@gw.example.net'],
+      knownHostsFiles: ['/etc/vf/kh'],
+      hostKeyChecking: 'accept-new',
+      explicit: { jump: true },
+    })
   })
   it('an explicit jump var beats the ProxyJump in ssh args', () => {
     expect(one('ansible_ssh_common_args: -J a\njump: b').jump).toEqual(['b'])

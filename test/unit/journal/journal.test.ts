@@ -200,7 +200,18 @@ describe('completedSteps', () => {
 describe('failedHosts', () => {
   it('returns failed, partial and unreachable hosts in run order, latest status winning', () => {
     const recs: JournalRecord[] = [
-      { type: 'run', v: 1, runId: 'r', command: 'reboot', argv: [], options: {}, startedAt: at(0), hosts: ['hv1', 'hv2', 'hv3', 'hv4', 'hv5'], pid: 1, hostname: 'h' },
+      {
+        type: 'run',
+        v: 1,
+        runId: 'r',
+        command: 'reboot',
+        argv: [],
+        options: {},
+        startedAt: at(0),
+        hosts: ['hv1', 'hv2', 'hv3', 'hv4', 'hv5'],
+        pid: 1,
+        hostname: 'h',
+      },
       { type: 'host-status', host: 'hv4', status: 'unreachable', at: at(1) },
       { type: 'host-status', host: 'hv1', status: 'failed', at: at(1) },
       { type: 'host-status', host: 'hv1', status: 'ok', at: at(2) }, // retried within the run
@@ -216,8 +227,16 @@ describe('reportFromJournal', () => {
   it('uses the report of the last run-done event', () => {
     const hosts = [hostReport('hv1', 'ok')]
     const report: RunReport = {
-      command: 'shutdown', runId: 'r', check: false, startedAt: at(0), endedAt: at(9), durationMs: 9000,
-      exitCode: 0, interrupted: false, summary: summarize(hosts), hosts,
+      command: 'shutdown',
+      runId: 'r',
+      check: false,
+      startedAt: at(0),
+      endedAt: at(9),
+      durationMs: 9000,
+      exitCode: 0,
+      interrupted: false,
+      summary: summarize(hosts),
+      hosts,
     }
     const recs: JournalRecord[] = [{ type: 'event', event: { type: 'run-done', report, at: at(9) } }]
     expect(reportFromJournal(recs)).toEqual(report)
@@ -233,8 +252,20 @@ describe('reportFromJournal', () => {
       { type: 'host-done', host: 'hv1', report: hostReport('hv1', 'ok'), at: at(4) },
       { type: 'host-start', host: 'hv2', at: at(5) },
       {
-        type: 'guest-done', host: 'hv2', at: at(7),
-        guest: { ...guest, initialState: 'running', finalState: 'shut off', persistent: true, outcome: 'stopped', ok: true, attempts: [], durationMs: 2000, inSavedList: true },
+        type: 'guest-done',
+        host: 'hv2',
+        at: at(7),
+        guest: {
+          ...guest,
+          initialState: 'running',
+          finalState: 'shut off',
+          persistent: true,
+          outcome: 'stopped',
+          ok: true,
+          attempts: [],
+          durationMs: 2000,
+          inSavedList: true,
+        },
       },
     ]
     events.forEach((e) => bus.emit(e))

@@ -28,7 +28,11 @@ describe('virsh output parsers (virsh 9.0.0, captured)', () => {
     expect(parseDomstate('weird\n')).toBe('unknown')
   })
   it('parses lifecycle event lines, including names with quotes', () => {
-    expect(parseEventLine("2026-11-23 23:18:35.690+0000: event 'lifecycle' for domain 'h1-g1': Stopped Shutdown")).toEqual({ name: 'h1-g1', event: 'Stopped', detail: 'Shutdown' })
+    expect(parseEventLine("2026-11-23 23:18:35.690+0000: event 'lifecycle' for domain 'h1-g1': Stopped Shutdown")).toEqual({
+      name: 'h1-g1',
+      event: 'Stopped',
+      detail: 'Shutdown',
+    })
     expect(parseEventLine("2026-11-23 23:18:35.690+0000: event 'lifecycle' for domain 'it's': Started Booted")?.name).toBe("it's")
     expect(parseEventLine("event 'reboot' for domain 'x'")).toBeNull()
   })

@@ -3,7 +3,31 @@
 // minItems, minLength, minimum, maximum, pattern). Unknown keywords throw, so the schema cannot outgrow it silently.
 
 type Schema = Record<string, unknown> | boolean
-const KNOWN = new Set(['$schema', '$id', '$ref', '$defs', 'title', 'description', 'type', 'enum', 'const', 'oneOf', 'anyOf', 'properties', 'required', 'additionalProperties', 'items', 'minItems', 'minLength', 'minimum', 'maximum', 'pattern', 'propertyNames', 'examples', 'default'])
+const KNOWN = new Set([
+  '$schema',
+  '$id',
+  '$ref',
+  '$defs',
+  'title',
+  'description',
+  'type',
+  'enum',
+  'const',
+  'oneOf',
+  'anyOf',
+  'properties',
+  'required',
+  'additionalProperties',
+  'items',
+  'minItems',
+  'minLength',
+  'minimum',
+  'maximum',
+  'pattern',
+  'propertyNames',
+  'examples',
+  'default',
+])
 
 function typeOf(v: unknown): string {
   if (v === null) return 'null'
@@ -35,7 +59,8 @@ export function validate(root: Record<string, unknown>, value: unknown): string[
       const t = typeOf(v)
       if (!types.includes(t) && !(t === 'integer' && types.includes('number'))) return fail(at, `expected ${types.join('|')}, got ${t}`)
     }
-    if (Array.isArray(schema.enum) && !schema.enum.some((e) => JSON.stringify(e) === JSON.stringify(v))) ok = fail(at, `not in enum ${JSON.stringify(schema.enum)}`)
+    if (Array.isArray(schema.enum) && !schema.enum.some((e) => JSON.stringify(e) === JSON.stringify(v)))
+      ok = fail(at, `not in enum ${JSON.stringify(schema.enum)}`)
     if ('const' in schema && JSON.stringify(schema.const) !== JSON.stringify(v)) ok = fail(at, `not ${JSON.stringify(schema.const)}`)
     for (const kw of ['oneOf', 'anyOf'] as const) {
       const alts = schema[kw] as Schema[] | undefined

@@ -47,14 +47,25 @@ describe('parsePlaybookText: valid playbooks', () => {
     expect(p).toMatchObject({
       name: 'Rolling',
       hosts: 'compute,!canary',
-      serial: [{ kind: 'count', count: 1 }, { kind: 'percent', percent: 25 }],
+      serial: [
+        { kind: 'count', count: 1 },
+        { kind: 'percent', percent: 25 },
+      ],
       maxFailPercentage: 0,
       order: 'sorted',
       vars: { timeout: '90s', parallel: 4, custom: 'x' },
       pos: { file: FILE, line: 1, column: 3 },
     })
     expect(p?.steps).toEqual([
-      { kind: 'shutdown', name: 'shutdown', ignoreErrors: false, pos: { file: FILE, line: 8, column: 7 }, action: 'suspend', fallback: ['shutdown', 'destroy'], timeoutMs: 120_000 },
+      {
+        kind: 'shutdown',
+        name: 'shutdown',
+        ignoreErrors: false,
+        pos: { file: FILE, line: 8, column: 7 },
+        action: 'suspend',
+        fallback: ['shutdown', 'destroy'],
+        timeoutMs: 120_000,
+      },
       { kind: 'reboot', name: 'reboot', ignoreErrors: false, pos: { file: FILE, line: 9, column: 7 }, rebootTimeoutMs: 600_000 },
       { kind: 'wait_for_ssh', name: 'wait_for_ssh', ignoreErrors: false, pos: { file: FILE, line: 10, column: 7 } },
       { kind: 'pause', name: 'pause', ignoreErrors: false, pos: { file: FILE, line: 11, column: 7 }, durationMs: 30_000 },
@@ -79,9 +90,7 @@ describe('parsePlaybookText: errors carry file:line:column', () => {
   })
 
   it('wrong type: serial: yes (a string in YAML 1.2) at the value', () => {
-    expect(problems(play('    - reboot\n', '  serial: yes\n'))).toEqual([
-      '3:11: serial: expected a whole number of hosts or a percentage like 25%; got "yes"',
-    ])
+    expect(problems(play('    - reboot\n', '  serial: yes\n'))).toEqual(['3:11: serial: expected a whole number of hosts or a percentage like 25%; got "yes"'])
   })
 
   it('wrong type: a boolean where a number is expected', () => {

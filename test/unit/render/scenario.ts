@@ -58,7 +58,13 @@ export const app01Report: GuestReport = {
   error: 'guest agent not responding',
 }
 
-export const h1Report: HostReport = { host: 'h1', status: 'ok', durationMs: 34200, guests: [web01Report, db01Report], savedList: { path: '/var/lib/virtfleet/saved-guests', entries: 2 } }
+export const h1Report: HostReport = {
+  host: 'h1',
+  status: 'ok',
+  durationMs: 34200,
+  guests: [web01Report, db01Report],
+  savedList: { path: '/var/lib/virtfleet/saved-guests', entries: 2 },
+}
 export const h2Report: HostReport = { host: 'h2', status: 'partial', durationMs: 3600, guests: [app01Report] }
 export const h3Report: HostReport = { host: 'h3', status: 'unreachable', durationMs: 20000, guests: [], error: 'connect ETIMEDOUT 10.0.0.3:22' }
 
@@ -82,7 +88,15 @@ export const events: FleetEvent[] = [
   { type: 'host-start', host: 'h2', at: at(0) },
   { type: 'host-start', host: 'h3', at: at(0) },
   { type: 'host-connected', host: 'h1', at: at(500) },
-  { type: 'host-planned', host: 'h1', guests: [{ ...web01, plan: ['shutdown', 'destroy'] }, { ...db01, plan: ['shutdown', 'destroy'] }], at: at(800) },
+  {
+    type: 'host-planned',
+    host: 'h1',
+    guests: [
+      { ...web01, plan: ['shutdown', 'destroy'] },
+      { ...db01, plan: ['shutdown', 'destroy'] },
+    ],
+    at: at(800),
+  },
   { type: 'saved-list-written', host: 'h1', path: '/var/lib/virtfleet/saved-guests', entries: 2, at: at(900) },
   { type: 'guest-action', host: 'h1', guest: web01, action: 'shutdown', reason: 'primary', at: at(1000) },
   { type: 'guest-action', host: 'h1', guest: db01, action: 'shutdown', reason: 'primary', at: at(1000) },

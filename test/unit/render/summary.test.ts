@@ -40,7 +40,12 @@ describe('renderSummary', () => {
       ...runReport,
       check: true,
       exitCode: 0,
-      hosts: [{ ...runReport.hosts[0]!, guests: [{ ...runReport.hosts[0]!.guests[0]!, outcome: 'planned' as const, attempts: [], plan: ['shutdown' as const, 'destroy' as const] }] }],
+      hosts: [
+        {
+          ...runReport.hosts[0]!,
+          guests: [{ ...runReport.hosts[0]!.guests[0]!, outcome: 'planned' as const, attempts: [], plan: ['shutdown' as const, 'destroy' as const] }],
+        },
+      ],
     }
     const out = renderSummary(check, { color: false })
     expect(out).toMatch(/web01\s+planned\s+4\.2s\s+would: shutdown → destroy/)

@@ -180,9 +180,7 @@ describe('files', () => {
     await appendKnownHost(f, 'hv1', 2222, A)
     writeFileSync(f, readFileSync(f, 'utf8') + `hv0 ssh-rsa ${b64(R)}`) // no trailing newline
     await appendKnownHost(f, 'HV2', 22, B)
-    expect(readFileSync(f, 'utf8')).toBe(
-      `[hv1]:2222 ssh-ed25519 ${b64(A)}\nhv0 ssh-rsa ${b64(R)}\nhv2 ssh-ed25519 ${b64(B)}\n`,
-    )
+    expect(readFileSync(f, 'utf8')).toBe(`[hv1]:2222 ssh-ed25519 ${b64(A)}\nhv0 ssh-rsa ${b64(R)}\nhv2 ssh-ed25519 ${b64(B)}\n`)
     expect((await checkHostKey([f], 'hv1', 2222, 'ssh-ed25519', A)).status).toBe('match')
   })
 

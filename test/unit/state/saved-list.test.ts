@@ -10,7 +10,10 @@ const e = (uuid: string, uri = 'qemu:///system') => ({ uri, uuid, name: uuid, ac
 describe('saved-guest list', () => {
   it('merge is a union that keeps the first entry', () => {
     const l = mergeEntries(mergeEntries(emptyList(), [e('a')]), [{ ...e('a'), runId: 'second' }, e('b')])
-    expect(l.entries.map((x) => [x.uuid, x.runId])).toEqual([['a', 'r'], ['b', 'r']])
+    expect(l.entries.map((x) => [x.uuid, x.runId])).toEqual([
+      ['a', 'r'],
+      ['b', 'r'],
+    ])
   })
   it('removes by uri and uuid only', () => {
     const l = mergeEntries(emptyList(), [e('a'), e('a', 'qemu:///session')])
@@ -19,7 +22,7 @@ describe('saved-guest list', () => {
   it('refuses to overwrite a list it cannot read', () => {
     expect(() => parseSavedList('{oops', 'hv1:/var/lib/virtfleet/saved-guests.json')).toThrow(/refusing to overwrite/)
   })
-  it('formats libvirt-guests\' list file', () => {
+  it("formats libvirt-guests' list file", () => {
     const l = mergeEntries(emptyList(), [e('a'), e('b'), e('c', 'qemu:///session')])
     expect(formatLibvirtGuests(l)).toBe('qemu:///system a b\nqemu:///session c\n')
   })

@@ -16,6 +16,8 @@ import { ExitCode } from '../exit-codes.js'
 import { InputError, UsageError } from '../errors.js'
 
 export const JOURNAL_VERSION = 1
+/** How long an event may wait in memory before it is written and fsynced with the ones around it. */
+export const GROUP_COMMIT_MS = 50
 
 export type StepStatus = 'started' | 'ok' | 'failed' | 'skipped'
 
@@ -210,11 +212,49 @@ export class Journal {
   /** Append one record and fsync it before returning. */
   append(rec: JournalRecord): void {
     if (this.fd === undefined) throw new Error(`journal ${this.runId} is closed`)
-    const buf = Buffer.from(JSON.stringify(rec) + '\n', 'utf8')
+    this.pending.push(JSON.stringify(rec) + '\n')
+    this.flush()
+  }
+
+  /**
+   * Group commit for the event stream: queued now, written and fsynced together within `GROUP_COMMIT_MS`
+   * (or by the next `append`/`flush`/`close`). A fleet run emits tens of thousands of events; one fsync each
+   * would stall the event loop. Decisions (steps, end) still go through `append`, durable on return.
+   */
+  appendSoon(rec: JournalRecord): void {
+    if (this.fd === undefined) throw new Error(`journal ${this.runId} is closed`)
+    this.pending.push(JSON.stringify(rec) + '\n')
+    if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined
+        try {
+          this.flush()
+        } catch (err) {
+          this.onFlushError?.(err)
+        }
+      }, GROUP_COMMIT_MS)
+      this.timer.unref()
+    }
+  }
+
+  /** Write what is queued and fsync it. */
+  flush(): void {
+    if (this.timer) {
+      clearTimeout(this.timer)
+      this.timer = undefined
+    }
+    if (this.fd === undefined || this.pending.length === 0) return
+    const buf = Buffer.from(this.pending.join(''), 'utf8')
+    this.pending = []
     let off = 0
     while (off < buf.length) off += fs.writeSync(this.fd, buf, off, buf.length - off)
     fs.fsyncSync(this.fd)
   }
+
+  private pending: string[] = []
+  private timer: NodeJS.Timeout | undefined
+  /** Reports a failed background flush (disk full); set by attachJournal. */
+  onFlushError?: (err: unknown) => void
 
   get closed(): boolean {
     return this.fd === undefined
@@ -222,6 +262,7 @@ export class Journal {
 
   close(): void {
     if (this.fd === undefined) return
+    this.flush()
     fs.closeSync(this.fd)
     this.fd = undefined
   }
@@ -232,9 +273,10 @@ export class Journal {
  * a run), so a failing write (disk full) is reported through `onError`. Returns the unsubscribe function.
  */
 export function attachJournal(bus: EventBus, journal: Journal, onError?: (err: unknown) => void): () => void {
+  if (onError) journal.onFlushError = onError
   return bus.on((event) => {
     try {
-      journal.append({ type: 'event', event })
+      journal.appendSoon({ type: 'event', event })
     } catch (err) {
       onError?.(err)
     }

@@ -7,6 +7,7 @@ import { EventBus, type FleetEvent } from '../../../src/engine/events.js'
 import type { HostReport, RunReport } from '../../../src/engine/report.js'
 import { summarize } from '../../../src/engine/report.js'
 import {
+  GROUP_COMMIT_MS,
   Journal,
   attachJournal,
   completedSteps,
@@ -306,5 +307,33 @@ describe('host-step events written by attachJournal', () => {
     ]
     expect([...completedSteps(recs)]).toEqual(['hv1//reboot'])
     expect(failedHosts(recs)).toEqual(['hv2'])
+  })
+})
+
+describe('group commit of events', () => {
+  it('queues events and writes them with one fsync; a durable append flushes them first, in order', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vf-gc-'))
+    const j = Journal.create({ stateDir: dir, command: 'shutdown' })
+    const fsync = vi.spyOn(fs, 'fsyncSync')
+    for (let i = 0; i < 100; i++) j.appendSoon({ type: 'event', event: { type: 'log', level: 'info', message: `e${i}`, at: 'x' } })
+    expect(fs.readFileSync(j.file, 'utf8').trim().split('\n')).toHaveLength(1)
+    j.append({ type: 'step', host: 'h1', step: 'stop#2', status: 'ok', at: 'x' })
+    expect(fsync).toHaveBeenCalledTimes(1)
+    const lines = fs.readFileSync(j.file, 'utf8').trim().split('\n')
+    expect(lines).toHaveLength(102)
+    expect(JSON.parse(lines[101] as string).type).toBe('step')
+    fsync.mockRestore()
+    j.close()
+  })
+
+  it('flushes on its own within the group-commit window, and on close', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vf-gc-'))
+    const j = Journal.create({ stateDir: dir, command: 'shutdown' })
+    j.appendSoon({ type: 'event', event: { type: 'log', level: 'info', message: 'soon', at: 'x' } })
+    await new Promise((r) => setTimeout(r, GROUP_COMMIT_MS + 30))
+    expect(fs.readFileSync(j.file, 'utf8')).toContain('soon')
+    j.appendSoon({ type: 'event', event: { type: 'log', level: 'info', message: 'at-close', at: 'x' } })
+    j.close()
+    expect(fs.readFileSync(j.file, 'utf8')).toContain('at-close')
   })
 })

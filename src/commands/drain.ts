@@ -1,3 +1,4 @@
+import { maintenanceSteps } from '../engine/rolling.js'
 import { changeFlags, connectionFlags, FleetCommand, rollingFlags, stopFlags, stopOptionsFromFlags } from '../cli/base.js'
 
 export default class Drain extends FleetCommand {
@@ -11,17 +12,11 @@ export default class Drain extends FleetCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Drain)
-    const stop = stopOptionsFromFlags(flags)
     await this.runRollingJob({
       command: 'drain',
       flags,
       options: { ...flags },
-      steps: [
-        { kind: 'preflight', suspend: stop.action === 'suspend' },
-        { kind: 'lock', breakLock: flags['break-lock'] },
-        { kind: 'stop', options: stop },
-        { kind: 'unlock' },
-      ],
+      steps: maintenanceSteps({ stop: stopOptionsFromFlags(flags), breakLock: flags['break-lock'] }),
     })
   }
 }

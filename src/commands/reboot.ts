@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core'
+import { maintenanceSteps } from '../engine/rolling.js'
 import { changeFlags, connectionFlags, FleetCommand, rollingFlags, startFlags, startOptionsFromFlags, stopFlags, stopOptionsFromFlags } from '../cli/base.js'
 import { optionalDuration } from '../cli/base.js'
 
@@ -22,24 +23,19 @@ export default class Reboot extends FleetCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Reboot)
-    const stop = stopOptionsFromFlags(flags)
     await this.runRollingJob({
       command: 'reboot',
       flags,
       options: { ...flags },
-      steps: [
-        { kind: 'preflight', suspend: stop.action === 'suspend' },
-        { kind: 'lock', breakLock: flags['break-lock'] },
-        { kind: 'stop', options: stop },
-        {
-          kind: 'reboot',
+      steps: maintenanceSteps({
+        stop: stopOptionsFromFlags(flags),
+        reboot: {
           ...(flags['reboot-command'] ? { command: flags['reboot-command'] } : {}),
           rebootTimeoutMs: optionalDuration(flags['reboot-timeout'], '--reboot-timeout'),
         },
-        { kind: 'start', options: startOptionsFromFlags(flags, 'start-timeout') },
-        { kind: 'assert', guests: 'running' },
-        { kind: 'unlock' },
-      ],
+        start: startOptionsFromFlags(flags, 'start-timeout'),
+        breakLock: flags['break-lock'],
+      }),
     })
   }
 }

@@ -1,3 +1,4 @@
+import { maintenanceSteps } from '../engine/rolling.js'
 import { changeFlags, connectionFlags, FleetCommand, rollingFlags, startFlags, startOptionsFromFlags } from '../cli/base.js'
 
 export default class Restore extends FleetCommand {
@@ -11,13 +12,7 @@ export default class Restore extends FleetCommand {
       command: 'restore',
       flags,
       options: { ...flags },
-      steps: [
-        { kind: 'preflight' },
-        { kind: 'lock', breakLock: flags['break-lock'] },
-        { kind: 'start', options: startOptionsFromFlags(flags, 'start-timeout') },
-        { kind: 'assert', guests: 'running' },
-        { kind: 'unlock' },
-      ],
+      steps: maintenanceSteps({ start: startOptionsFromFlags(flags, 'start-timeout'), breakLock: flags['break-lock'] }),
     })
   }
 }

@@ -56,6 +56,31 @@ export interface RollingOptions {
 
 export const stepName = (s: HostStep, i: number): string => `${s.kind}#${i}`
 
+/**
+ * The host steps of the three maintenance commands, as data: drain = stop the guests, restore = start them
+ * again and verify, reboot = both with a reboot between. Each runs inside pre-flight + host lock.
+ */
+export function maintenanceSteps(o: {
+  stop?: StopRunOptions
+  reboot?: Omit<Extract<HostStep, { kind: 'reboot' }>, 'kind'>
+  start?: StartRunOptions
+  breakLock?: boolean
+}): HostStep[] {
+  return [
+    { kind: 'preflight', suspend: o.stop?.action === 'suspend' },
+    { kind: 'lock', ...(o.breakLock ? { breakLock: true } : {}) },
+    ...(o.stop ? [{ kind: 'stop' as const, options: o.stop }] : []),
+    ...(o.reboot ? [{ kind: 'reboot' as const, ...o.reboot }] : []),
+    ...(o.start
+      ? [
+          { kind: 'start' as const, options: o.start },
+          { kind: 'assert' as const, guests: 'running' as const },
+        ]
+      : []),
+    { kind: 'unlock' },
+  ]
+}
+
 const BOOT_ID = ['cat', '/proc/sys/kernel/random/boot_id']
 const DEFAULT_REBOOT_COMMAND = 'systemctl reboot'
 

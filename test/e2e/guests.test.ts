@@ -191,12 +191,7 @@ describe('round trip across two hosts with a host reboot', () => {
     for (const h of ['h1', 'h2'] as const) {
       expect(lab.bootId(h)).not.toBe(boots[h])
       expect(lab.running(h)).toEqual([])
-      expect(
-        lab
-          .savedList(h)
-          .map((e) => e.name)
-          .sort(),
-      ).toEqual(before[h])
+      expect(lab.savedNames(h)).toEqual(before[h])
     }
     const s = lab.cli(['start', '--json'])
     expect(s.code).toBe(0)
@@ -226,12 +221,7 @@ describe('SIGTERM in the middle of a stop', () => {
     expect(g['h1-g1']?.outcome).toBe('stopped')
     expect(g['h1-g4']).toMatchObject({ outcome: 'interrupted', attempts: [] })
     expect(lab.states('h1')['h1-g4']).toBe('running')
-    expect(
-      lab
-        .savedList('h1')
-        .map((e) => e.name)
-        .sort(),
-    ).toEqual(FOUR.split(','))
+    expect(lab.savedNames('h1')).toEqual(FOUR.split(','))
   })
 })
 

@@ -78,12 +78,7 @@ describe('rolling reboot', () => {
     expect(events.some((e) => e.type === 'guest-action' && e.host === 'h3')).toBe(false)
     expect(events.some((e) => e.type === 'log' && /stopping the roll/.test(e.message))).toBe(true)
     // h2's guests were stopped before the failed reboot: they stay listed for a later restore
-    expect(
-      lab
-        .savedList('h2')
-        .map((e) => e.name)
-        .sort(),
-    ).toEqual(['h2-g1', 'h2-g2'])
+    expect(lab.savedNames('h2')).toEqual(['h2-g1', 'h2-g2'])
     expect(lab.cli(['restore', '--limit', 'h2', '--json']).code).toBe(0)
     expect(lab.running('h2')).toEqual(['h2-g1', 'h2-g2'])
   })
@@ -103,22 +98,12 @@ describe('drain killed mid-way, then resumed', () => {
     const runId = /run (\d{8}T\d{6}Z-[0-9a-f]{6})/.exec(out)?.[1] as string
     expect(runId).toBeTruthy()
     // the list on the host already holds both guests, though only one was stopped
-    expect(
-      lab
-        .savedList('h1')
-        .map((e) => e.name)
-        .sort(),
-    ).toEqual(['h1-g1', 'h1-g2'])
+    expect(lab.savedNames('h1')).toEqual(['h1-g1', 'h1-g2'])
 
     const resumed = lab.cli(['resume', runId])
     expect(resumed.code).toBe(0)
     expect(lab.running('h1')).toEqual([])
-    expect(
-      lab
-        .savedList('h1')
-        .map((e) => e.name)
-        .sort(),
-    ).toEqual(['h1-g1', 'h1-g2'])
+    expect(lab.savedNames('h1')).toEqual(['h1-g1', 'h1-g2'])
     const events = lab.events(runId)
     const shutdowns = events.filter((e) => e.type === 'guest-action' && e.host === 'h1').map((e) => (e as { guest: { name: string } }).guest.name)
     // h1-g1 finished before the kill: never asked again. h1-g2 may have been asked (not finished) before the

@@ -133,6 +133,12 @@ export class Lab {
     const text = this.ssh(host, 'cat /var/lib/virtfleet/saved-guests.json 2>/dev/null || true')
     return text.trim() === '' ? [] : JSON.parse(text).entries
   }
+  /** Names in the host's saved list, sorted. */
+  savedNames(host: string): string[] {
+    return this.savedList(host)
+      .map((e) => e.name)
+      .sort()
+  }
   consoleLog(host: string, guest: string): string {
     try {
       return readFileSync(join(this.dir, 'hosts', host, 'console', `${guest}.log`), 'latin1')

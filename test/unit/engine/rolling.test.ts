@@ -4,20 +4,16 @@ import { FakeClock } from '../../../src/engine/clock.js'
 import { EventBus } from '../../../src/engine/events.js'
 import type { FleetEvent } from '../../../src/engine/events.js'
 import type { HostStep } from '../../../src/engine/rolling.js'
-import { parseBalloonTotal, runRolling } from '../../../src/engine/rolling.js'
+import { maintenanceSteps, parseBalloonTotal, runRolling } from '../../../src/engine/rolling.js'
 import { savedListPath } from '../../../src/state/saved-list.js'
 import { lockDir } from '../../../src/state/host-lock.js'
 import { FakeTransport, hostSpec } from '../../support/fake-fleet.js'
 
-const REBOOT: HostStep[] = [
-  { kind: 'preflight' },
-  { kind: 'lock' },
-  { kind: 'stop', options: { fallback: ['destroy'], timeoutMs: 10_000 } },
-  { kind: 'reboot', command: 'reboot', rebootTimeoutMs: 60_000 },
-  { kind: 'start', options: {} },
-  { kind: 'assert', guests: 'running' },
-  { kind: 'unlock' },
-]
+const REBOOT: HostStep[] = maintenanceSteps({
+  stop: { fallback: ['destroy'], timeoutMs: 10_000 },
+  reboot: { command: 'reboot', rebootTimeoutMs: 60_000 },
+  start: {},
+})
 
 function fleet(n: number) {
   const clock = new FakeClock()
@@ -94,6 +90,16 @@ describe('rolling reboot', () => {
     expect(hosts[0]!.reboots).toBe(0)
     expect(transport.actions()).toEqual(['hv1 start hv1-a', 'hv1 start hv1-b'])
     expect(r.hosts[0]?.steps?.map((s) => s.status)).toEqual(['skipped', 'skipped', 'skipped', 'skipped', 'ok', 'ok', 'ok'])
+  })
+})
+
+describe('maintenance plans', () => {
+  it('drain, restore and reboot are the same steps in part or in full, always inside pre-flight and the host lock', () => {
+    const kinds = (steps: HostStep[]) => steps.map((x) => x.kind)
+    expect(kinds(maintenanceSteps({ stop: {} }))).toEqual(['preflight', 'lock', 'stop', 'unlock'])
+    expect(kinds(maintenanceSteps({ start: {} }))).toEqual(['preflight', 'lock', 'start', 'assert', 'unlock'])
+    expect(kinds(REBOOT)).toEqual(['preflight', 'lock', 'stop', 'reboot', 'start', 'assert', 'unlock'])
+    expect(maintenanceSteps({ stop: { action: 'suspend' } })[0]).toEqual({ kind: 'preflight', suspend: true })
   })
 })
 

@@ -228,6 +228,8 @@ export abstract class FleetCommand extends Command {
     return createSshTransport({
       readyTimeoutMs: parseDuration(flags['connect-timeout'], '--connect-timeout'),
       onWarning: (message, host) => process.stderr.write(`virtfleet: warning: ${host}: ${message}\n`),
+      // VIRTFLEET_SSH_PASSPHRASE is read by the transport; on a terminal, ask (once per key file).
+      ...(process.stdin.isTTY ? { askPassphrase: onePromptPerFile((file) => askHidden(`Passphrase for ${file}: `)) } : {}),
     })
   }
 
@@ -470,4 +472,40 @@ export function lastFailedHosts(stateDir: string | undefined): string {
     }
   }
   throw new UsageError('--limit @failed: no journaled run has failed hosts')
+}
+
+/** Ask without echo (a key passphrase), on stderr so stdout stays clean. */
+export async function askHidden(question: string): Promise<string> {
+  const { Writable } = await import('node:stream')
+  let muted = false
+  const output = new Writable({
+    write(chunk, _enc, cb) {
+      if (!muted) process.stderr.write(chunk)
+      cb()
+    },
+  })
+  const rl = createInterface({ input: process.stdin, output, terminal: true })
+  try {
+    const answer = rl.question(question)
+    muted = true
+    return await answer
+  } finally {
+    rl.close()
+    process.stderr.write('\n')
+  }
+}
+
+/** Several hosts may share a key: ask for its passphrase once, one prompt at a time. */
+export function onePromptPerFile(ask: (file: string) => Promise<string>): (file: string) => Promise<string> {
+  const answers = new Map<string, Promise<string>>()
+  let chain: Promise<unknown> = Promise.resolve()
+  return (file) => {
+    let p = answers.get(file)
+    if (!p) {
+      p = chain.then(() => ask(file))
+      chain = p.catch(() => undefined)
+      answers.set(file, p)
+    }
+    return p
+  }
 }

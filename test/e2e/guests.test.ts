@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { GuestReport, RunReport } from '../../src/engine/report.js'
 import { buildOnce, Lab } from './support/fleet.js'
 
-const lab = new Lab({ name: 'guests', hosts: 2, guests: 5, delays: '3,3,3,3,x', basePort: 2261 })
+const lab = new Lab({ name: 'guests', hosts: 2, guests: 5, delays: '3,3,3,3,x', basePort: 2261, transient: true })
 const FOUR = 'h1-g1,h1-g2,h1-g3,h1-g4'
 const byName = (r: RunReport) => Object.fromEntries(r.hosts.flatMap((h) => h.guests).map((g) => [g.name, g])) as Record<string, GuestReport>
 const figures: string[] = []
@@ -181,11 +181,20 @@ describe('a start that fails', () => {
 describe('round trip across two hosts with a host reboot', () => {
   it('shutdown → reboot both hosts → start restores exactly the guests that ran, and the lists are empty', () => {
     lab.up()
-    const before = { h1: lab.running('h1'), h2: lab.running('h2') }
+    // hN-t1 is transient: stopped with the others, but it cannot come back (its definition dies with it)
+    const persistentRunning = (h: string) => lab.running(h).filter((n) => !n.endsWith('-t1'))
+    expect(lab.running('h1')).toContain('h1-t1')
+    const before = { h1: persistentRunning('h1'), h2: persistentRunning('h2') }
     const boots = { h1: lab.bootId('h1'), h2: lab.bootId('h2') }
     expect(before.h1).not.toContain('h1-off')
     const r = lab.cli(['shutdown', '--timeout', '6s', '--fallback', 'destroy', '--json'])
     expect(r.code).toBe(0)
+    const t1 = r
+      .json<RunReport>()
+      .hosts.flatMap((h) => h.guests)
+      .find((g) => g.name === 'h1-t1')
+    expect(t1).toMatchObject({ persistent: false, outcome: 'stopped', inSavedList: false })
+    expect(t1?.note).toMatch(/transient/)
     lab.reboot('h1')
     lab.reboot('h2')
     for (const h of ['h1', 'h2'] as const) {

@@ -88,25 +88,32 @@ export class Lab {
     this.lab(['reboot', host, '--down-seconds', String(downSeconds)])
   }
 
+  private sshArgs(host: string, command: string): string[] {
+    const opts = ['-o', `UserKnownHostsFile=${this.knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR']
+    return ['-i', this.clientKey, ...opts, '-p', String(this.port(host)), 'root@127.0.0.1', command]
+  }
+  /** Run a command on a lab host; throws when it fails. */
   ssh(host: string, command: string): string {
-    return execFileSync(
-      'ssh',
-      [
-        '-i',
-        this.clientKey,
-        '-o',
-        `UserKnownHostsFile=${this.knownHosts}`,
-        '-o',
-        'StrictHostKeyChecking=yes',
-        '-o',
-        'BatchMode=yes',
-        '-p',
-        String(this.port(host)),
-        'root@127.0.0.1',
-        command,
-      ],
-      { encoding: 'utf8' },
-    )
+    return execFileSync('ssh', this.sshArgs(host, command), { encoding: 'utf8' })
+  }
+  /** Run a command on a lab host and get its exit code and output, failing or not. */
+  sshResult(host: string, command: string): { code: number | null; stdout: string; stderr: string } {
+    const r = spawnSync('ssh', this.sshArgs(host, command), { encoding: 'utf8' })
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+  }
+  /** Poll a command on a host until `done` holds or `timeoutMs` passes; returns the last result. */
+  async waitFor(host: string, command: string, done: (r: { code: number | null; stdout: string }) => boolean, timeoutMs: number) {
+    const deadline = Date.now() + timeoutMs
+    let r = this.sshResult(host, command)
+    while (!done(r) && Date.now() < deadline) {
+      await new Promise((res) => setTimeout(res, 300))
+      r = this.sshResult(host, command)
+    }
+    return r
+  }
+  /** The inventory's reboot command for a host (`lab reboot-self`, run on the host over ssh). */
+  rebootCommand(host: string): string {
+    return `bash ${LAB} reboot-self ${host} --dir ${this.dir}`
   }
 
   /** name → state for every guest of a host. */

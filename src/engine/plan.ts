@@ -84,7 +84,7 @@ export function planHostStop(host: HostSpec, guests: Guest[], o: StopOptions, de
   const settings = stopSettings(host, o)
   const chain = dedupe([settings.action, ...settings.fallback])
   const plan: HostStopPlan = { host: host.name, settings, targets: [], impossible: [], alreadyOff: [], excluded: [], save: [] }
-  for (const g of guests) {
+  for (const g of byName(guests)) {
     if (!guestSelected(g, o.guests)) continue
     if (!isActive(g.state)) {
       plan.alreadyOff.push(g)
@@ -111,6 +111,11 @@ export function planHostStop(host: HostSpec, guests: Guest[], o: StopOptions, de
     if (g.persistent) plan.save.push(g)
   }
   return plan
+}
+
+/** Guests in natural name order (web2 before web10): virsh lists by domain id, which changes with every start. */
+export function byName<T extends { name: string }>(guests: readonly T[]): T[] {
+  return [...guests].sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }))
 }
 
 function dedupe<T>(xs: T[]): T[] {
@@ -168,7 +173,7 @@ export function planHostStart(host: HostSpec, saved: SavedList, live: Guest[], o
     else targets.push({ entry, guest, kind: isActive(guest.state) ? 'already-running' : 'start', tags: guestTags(host, guest, described) })
   }
   if (o.guests && o.guests.length > 0) {
-    for (const g of live) {
+    for (const g of byName(live)) {
       if (listed.has(`${g.uri} ${g.uuid}`) || !guestSelected(g, o.guests)) continue
       targets.push({ guest: g, kind: isActive(g.state) ? 'already-running' : 'start', tags: guestTags(host, g, described) })
     }

@@ -220,6 +220,7 @@ describe('SIGTERM in the middle of a stop', () => {
     child.stdout?.on('data', (d: Buffer) => (out += d.toString()))
     const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)))
     const deadline = Date.now() + 60_000
+    // guests go in name order: h1-g1 first (see planHostStop)
     while (Date.now() < deadline && lab.states('h1')['h1-g1'] !== 'shut off') await new Promise((res) => setTimeout(res, 300))
     child.kill('SIGTERM')
     expect(await exited).toBe(130)

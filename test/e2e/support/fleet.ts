@@ -61,6 +61,11 @@ export class Lab {
 
   /** Start (or reconcile: every numbered guest running again, the off guest off) the lab. */
   up(fresh = false): void {
+    this.labUp(fresh)
+    this.waitGuestsReady()
+  }
+
+  private labUp(fresh: boolean): void {
     this.lab([
       'up',
       '--hosts',
@@ -77,6 +82,27 @@ export class Lab {
       ...(fresh ? ['--fresh'] : []),
     ])
   }
+  /**
+   * `lab up` waits only for the guests it boots itself; a guest that virtfleet just started may still be booting
+   * and would ignore ACPI. Wait until every running numbered guest's console shows it is up (its ready line, or
+   * the uptime heartbeat of a guest that was resumed from a managed save).
+   */
+  waitGuestsReady(timeoutMs = 120_000): void {
+    const deadline = Date.now() + timeoutMs
+    for (let h = 1; h <= this.o.hosts; h++) {
+      const host = `h${h}`
+      const running = new Set(this.running(host))
+      for (let g = 1; g <= this.o.guests; g++) {
+        const guest = `${host}-g${g}`
+        if (!running.has(guest)) continue
+        while (!/LAB-GUEST-READY|LAB-UPTIME/.test(this.consoleLog(host, guest))) {
+          if (Date.now() > deadline) throw new Error(`lab guest ${guest} not ready after ${timeoutMs / 1000}s`)
+          execFileSync('sleep', ['0.3'])
+        }
+      }
+    }
+  }
+
   down(): void {
     try {
       this.lab(['down', '--purge'])

@@ -3,25 +3,16 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { HostSpec } from '../../../src/inventory/types.js'
+import { hostSpec } from '../../support/fake-fleet.js'
 import { applySshConfig, expandTokens, loadSshConfig, parseSshConfig, sshConfigPath } from '../../../src/ssh/ssh-config.js'
 
 const home = '/home/op'
 const opts = { home, localUser: 'op', matchExec: false }
 
-function spec(over: Partial<HostSpec> & { explicit?: Record<string, true> } = {}): HostSpec {
-  return {
-    name: 'hv1',
-    address: 'hv1',
-    port: 22,
-    user: 'op',
-    identityFiles: [],
-    jump: [],
-    uris: ['qemu:///system'],
-    become: false,
-    vars: {},
-    groups: ['all'],
-    ...over,
-  } as HostSpec
+function spec(over: Partial<HostSpec> = {}): HostSpec {
+  // no `explicit` unless a test sets it: the parser's defaults must stay overridable by ssh_config
+  const { explicit: _none, ...base } = hostSpec('hv1', { address: 'hv1', user: 'op' })
+  return { ...base, ...over }
 }
 
 const config = parseSshConfig(`

@@ -2,6 +2,7 @@
 // least `startDelayMs` between two starts (libvirt-guests' START_DELAY). An entry leaves the list only once its guest is
 // confirmed running; a failed start stays listed and is reported.
 
+import { setMaxListeners } from 'node:events'
 import { errorMessage } from '../errors.js'
 import type { HostSpec } from '../inventory/types.js'
 import { VirshDriver } from '../libvirt/driver.js'
@@ -59,6 +60,8 @@ export function startHostJob(o: StartRunOptions): HostJob {
     const slots = new Semaphore(Math.max(1, plan.parallel))
     let nextStartAt = ctx.clock.now()
     const interrupt = ctx.signal ?? new AbortController().signal
+    // every queued guest of every host listens to the run's one interrupt signal: many listeners are expected
+    setMaxListeners(0, interrupt)
     const dropFromList = async (t: StartTarget) => {
       if (!t.entry) return
       const updated = await store.update((l) => removeEntries(l, [t.entry as { uri: string; uuid: string }]))

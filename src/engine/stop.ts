@@ -16,6 +16,7 @@ import type { HostStopPlan, StopOptions, StopTarget } from './plan.js'
 import { planHostStop } from './plan.js'
 import type { ActionAttempt, GuestOutcome, GuestReport, RunReport } from './report.js'
 import { anySignal, Semaphore } from './semaphore.js'
+import { TIMER_CANCELLED } from './clock.js'
 import { orderGroups, tierPhase, type GuestTags } from './ordering.js'
 
 export interface StopRunOptions extends StopOptions {
@@ -136,6 +137,7 @@ async function executeStopPlan(
     )
   }
   const interrupt = ctx.signal ?? new AbortController().signal
+  setMaxListeners(0, interrupt)
   const slots = new Semaphore(Math.max(1, settings.parallel))
 
   const one = async (t: StopTarget): Promise<GuestReport> => {
@@ -205,7 +207,7 @@ async function executeStopPlan(
     return results
   } finally {
     o.barrier?.leave(ctx.host.name)
-    budgetTimer.abort()
+    budgetTimer.abort(TIMER_CANCELLED)
   }
 }
 
@@ -284,6 +286,6 @@ async function attempt(
     }
     return finish('failed', errorMessage(err), err instanceof UnreachableError)
   } finally {
-    stepTimer.abort()
+    stepTimer.abort(TIMER_CANCELLED)
   }
 }

@@ -1,7 +1,7 @@
 // Waits for guests to reach a state. Completion comes from one `virsh event --all --loop` stream per host and URI;
 // a slow domstate poll is only the safety net (lost events, a stream that could not start). No fixed sleeps.
 
-import type { Clock } from '../engine/clock.js'
+import { TIMER_CANCELLED, type Clock } from '../engine/clock.js'
 import type { LineStream } from '../ssh/transport.js'
 import type { VirshDriver } from './driver.js'
 import type { GuestState } from './types.js'
@@ -104,14 +104,14 @@ export class StateWatcher {
     // The state may already be reached (event raced ahead of us): check once now.
     void this.check(waiter)
     const r = await result
-    timer.abort()
+    timer.abort(TIMER_CANCELLED)
     signal?.removeEventListener('abort', onAbort)
     return r
   }
 
   close(): void {
     this.closed = true
-    this.pollTimer?.abort()
+    this.pollTimer?.abort(TIMER_CANCELLED)
     for (const s of this.streams) s.close()
     for (const w of this.waiters) w.resolve('aborted')
     this.waiters.clear()

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { FleetCommand } from '../cli/base.js'
 import { UsageError } from '../errors.js'
-import { readRun, resolveStateDir } from '../state/journal.js'
+import { readRun, resolveStateDir, type JournalRecord, type RunRecord } from '../state/journal.js'
 
 export default class Resume extends FleetCommand {
   static override summary =
@@ -13,10 +13,9 @@ export default class Resume extends FleetCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Resume)
     const records = readRun(resolveStateDir({ stateDir: flags['state-dir'] }), args.id)
-    const header = records.find((r) => r.type === 'run')
-    if (!header || header.type !== 'run') throw new UsageError(`run ${args.id} has no header record`)
+    const header = runHeader(records, args.id)
     if (records.some((r) => r.type === 'end')) process.stderr.write(`virtfleet: run ${args.id} had finished; resuming re-checks it and does what is left\n`)
-    const argv = stripResume(header.argv)
+    const argv = withoutFlag(header.argv, ['--resume-run'])
     const extra = flags['state-dir'] && !argv.includes('--state-dir') ? ['--state-dir', flags['state-dir']] : []
     if (['shutdown', 'start', 'stop'].includes(header.command)) {
       // Stop and start are idempotent on live state (lists merge, running guests are skipped): run them again.
@@ -27,16 +26,24 @@ export default class Resume extends FleetCommand {
   }
 }
 
-export function stripResume(argv: string[]): string[] {
+/** Drop flags that take a value (`--flag v` or `--flag=v`) from a recorded argv. */
+export function withoutFlag(argv: string[], names: readonly string[]): string[] {
   const out: string[] = []
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string
-    if (a === '--resume-run') {
+    if (names.includes(a)) {
       i++
       continue
     }
-    if (a.startsWith('--resume-run=')) continue
+    if (names.some((n) => n.startsWith('--') && a.startsWith(`${n}=`))) continue
     out.push(a)
   }
   return out
+}
+
+/** The `run` header of a journaled run: the command and argv to replay. */
+export function runHeader(records: JournalRecord[], id: string): RunRecord {
+  const header = records.find((r): r is RunRecord => r.type === 'run')
+  if (!header) throw new UsageError(`run ${id} has no header record`)
+  return header
 }

@@ -8,7 +8,7 @@ export const STOP = { forks: 50, parallel: 4, fallback: ['destroy'], hostTimeout
 export const START = { forks: 50, parallel: 4 }
 
 export async function setupFleet(f = FLEET) {
-  const { FakeClock } = await load('src/engine/clock.js')
+  const { FakeClock } = await load('src/core/clock.js')
   const { FakeTransport, hostSpec } = await load('test/support/fake-fleet.js')
   const clock = new FakeClock()
   const transport = new FakeTransport(clock)
@@ -31,7 +31,7 @@ export async function setupFleet(f = FLEET) {
 }
 
 async function measured(label, fleet, run) {
-  const { EventBus } = await load('src/engine/events.js')
+  const { EventBus } = await load('src/core/events.js')
   const { attachPlainLog } = await load('src/render/plain.js')
   const bus = new EventBus()
   let events = 0

@@ -1,6 +1,6 @@
 import { Command, Flags } from '@oclif/core'
-import { VirtfleetError } from '../errors.js'
-import { exitCodeForError } from '../exit-codes.js'
+import { VirtfleetError } from '../core/errors.js'
+import { exitCodeForError } from '../core/exit-codes.js'
 import { loadSelectedHosts } from '../inventory/index.js'
 import { inventoryJson, renderGraph, renderHostList, type InventoryJson } from '../inventory/present.js'
 

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { FleetCommand } from '../cli/base.js'
-import { UsageError } from '../errors.js'
+import { UsageError } from '../core/errors.js'
 import { readRun, resolveStateDir, type JournalRecord, type RunRecord } from '../state/journal.js'
 
 export default class Resume extends FleetCommand {

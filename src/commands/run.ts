@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core'
 import { changeFlags, connectionFlags, FleetCommand, rollingFlags } from '../cli/base.js'
-import { ExitCode } from '../exit-codes.js'
+import { ExitCode } from '../core/exit-codes.js'
 import { loadSelectedHosts } from '../inventory/index.js'
 import { parsePlaybook } from '../playbook/index.js'
 import { compilePlay } from '../playbook/compile.js'

@@ -1,5 +1,5 @@
 import { connectionFlags, FleetCommand } from '../cli/base.js'
-import { ExitCode } from '../exit-codes.js'
+import { ExitCode } from '../core/exit-codes.js'
 import { collectStatus } from '../engine/status.js'
 import { renderTable } from '../render/table.js'
 

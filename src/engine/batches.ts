@@ -2,7 +2,7 @@
 // (rounded down, at least one host), or a list whose last value repeats. Pure functions, no I/O.
 // `maxFailExceeded` mirrors `max_fail_percentage`: the limit must be exceeded, not reached, per batch.
 
-import { InputError } from '../errors.js'
+import { InputError } from '../core/errors.js'
 
 export type SerialValue = { kind: 'count'; count: number } | { kind: 'percent'; percent: number }
 

@@ -2,14 +2,14 @@
 // host reports, stops starting hosts once interrupted, and assembles the run report and exit code.
 
 import pMap from 'p-map'
-import { errorMessage, HostKeyError, UnreachableError } from '../errors.js'
-import { ExitCode } from '../exit-codes.js'
+import { errorMessage, HostKeyError, UnreachableError } from '../core/errors.js'
+import { ExitCode } from '../core/exit-codes.js'
 import type { HostSpec } from '../inventory/types.js'
 import type { HostSession, Transport } from '../ssh/transport.js'
-import type { Clock } from './clock.js'
-import type { EventBus } from './events.js'
-import type { GuestReport, HostReport, RunReport } from './report.js'
-import { summarize } from './report.js'
+import type { Clock } from '../core/clock.js'
+import type { EventBus } from '../core/events.js'
+import type { GuestReport, HostReport, RunReport } from '../core/report.js'
+import { summarize } from '../core/report.js'
 
 export interface RunContext {
   transport: Transport

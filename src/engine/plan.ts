@@ -1,12 +1,14 @@
 // Planning is pure: from a host's settings, its live guests (and saved list) and the options, decide which guest gets
 // which chain of actions, in which order. `--check` prints these plans; the executors apply them.
 
-import type { Action, HostSpec } from '../inventory/types.js'
+import type { HostSpec } from '../inventory/types.js'
+import type { Action } from '../core/types.js'
 import type { Guest } from '../libvirt/types.js'
 import { isActive } from '../libvirt/types.js'
 import type { SavedEntry, SavedList } from '../state/saved-list.js'
-import { matchesAny } from './glob.js'
-import { guestTags, type GuestTags, type PhaseBarrier } from './ordering.js'
+import { matchesAny } from '../core/glob.js'
+import { guestTags, type PhaseBarrier } from './ordering.js'
+import type { GuestTags } from '../libvirt/describe.js'
 
 export const DEFAULTS = {
   action: 'shutdown' as Action,

@@ -3,8 +3,8 @@
 // batch when a batch's failures exceed max-fail-percentage. Hosts not reached are reported 'skipped'.
 // `completed` (from a journal) lets a resumed run skip host steps that already finished.
 
-import { errorMessage, UnreachableError } from '../errors.js'
-import { ExitCode } from '../exit-codes.js'
+import { errorMessage, UnreachableError } from '../core/errors.js'
+import { ExitCode } from '../core/exit-codes.js'
 import type { HostSpec } from '../inventory/types.js'
 import { VirshDriver } from '../libvirt/driver.js'
 import { isActive } from '../libvirt/types.js'
@@ -18,7 +18,7 @@ import type { StartRunOptions } from './start.js'
 import { startHostJob } from './start.js'
 import type { StopRunOptions } from './stop.js'
 import { stopHostJob } from './stop.js'
-import type { GuestReport, HostReport, RunReport, StepReport } from './report.js'
+import type { GuestReport, HostReport, RunReport, StepReport } from '../core/report.js'
 import pMap from 'p-map'
 
 export type HostStep =

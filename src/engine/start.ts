@@ -3,7 +3,7 @@
 // confirmed running; a failed start stays listed and is reported.
 
 import { setMaxListeners } from 'node:events'
-import { errorMessage } from '../errors.js'
+import { errorMessage } from '../core/errors.js'
 import type { HostSpec } from '../inventory/types.js'
 import { VirshDriver } from '../libvirt/driver.js'
 import type { Guest } from '../libvirt/types.js'
@@ -13,8 +13,8 @@ import type { HostJob, HostJobContext, RunContext } from './fleet.js'
 import { runFleet } from './fleet.js'
 import type { StartOptions, StartTarget } from './plan.js'
 import { planHostStart } from './plan.js'
-import type { ActionAttempt, GuestReport, RunReport } from './report.js'
-import { Semaphore } from './semaphore.js'
+import type { ActionAttempt, GuestReport, RunReport } from '../core/report.js'
+import { Semaphore } from '../core/semaphore.js'
 import { orderGroups, tierPhase } from './ordering.js'
 import { describeAll } from './stop.js'
 
@@ -84,8 +84,8 @@ export function startHostJob(o: StartRunOptions): HostJob {
         return done({ outcome: 'already-running', ok: true, inSavedList: false, finalState: 'running' })
       }
       const guest = t.guest as Guest
-      if (!(await slots.acquire(interrupt)))
-        return done({ outcome: 'interrupted', ok: false, note: 'interrupted before its turn: not started', inSavedList: !!t.entry })
+      const slot = await slots.acquireUnless(interrupt)
+      if (!slot) return done({ outcome: 'interrupted', ok: false, note: 'interrupted before its turn: not started', inSavedList: !!t.entry })
       try {
         // START_DELAY: space out the starts themselves, whatever the parallelism.
         const wait = nextStartAt - ctx.clock.now()
@@ -162,7 +162,7 @@ export function startHostJob(o: StartRunOptions): HostJob {
         }
         return done({ outcome: 'started', ok: true, inSavedList: false, finalState: 'running', ...(note ? { note } : {}) })
       } finally {
-        slots.release()
+        slot()
       }
     }
     try {

@@ -1,7 +1,7 @@
 // Read-only look at the fleet: every host's guests with state and saved-list membership.
 
 import pMap from 'p-map'
-import { errorMessage } from '../errors.js'
+import { errorMessage } from '../core/errors.js'
 import type { HostSpec } from '../inventory/types.js'
 import { VirshDriver } from '../libvirt/driver.js'
 import type { Guest } from '../libvirt/types.js'

@@ -4,8 +4,9 @@
 // directly at its first fallback (or, with none, has its action requested once). No guest is silently skipped.
 
 import { setMaxListeners } from 'node:events'
-import { errorMessage, UnreachableError } from '../errors.js'
-import type { Action, HostSpec } from '../inventory/types.js'
+import { errorMessage, UnreachableError } from '../core/errors.js'
+import type { HostSpec } from '../inventory/types.js'
+import type { Action } from '../core/types.js'
 import { VirshDriver } from '../libvirt/driver.js'
 import type { Guest } from '../libvirt/types.js'
 import { StateWatcher } from '../libvirt/watcher.js'
@@ -14,10 +15,11 @@ import type { HostJob, HostJobContext, RunContext } from './fleet.js'
 import { runFleet } from './fleet.js'
 import type { HostStopPlan, StopOptions, StopTarget } from './plan.js'
 import { planHostStop } from './plan.js'
-import type { ActionAttempt, GuestOutcome, GuestReport, RunReport } from './report.js'
-import { anySignal, Semaphore } from './semaphore.js'
-import { TIMER_CANCELLED } from './clock.js'
-import { orderGroups, tierPhase, type GuestTags } from './ordering.js'
+import type { ActionAttempt, GuestOutcome, GuestReport, RunReport } from '../core/report.js'
+import { anySignal, Semaphore } from '../core/semaphore.js'
+import { TIMER_CANCELLED } from '../core/clock.js'
+import { orderGroups, tierPhase } from './ordering.js'
+import type { GuestTags } from '../libvirt/describe.js'
 
 export interface StopRunOptions extends StopOptions {
   /** Safety-net poll interval for guest states (events do the real work). */
@@ -156,7 +158,7 @@ async function executeStopPlan(
       ctx.bus.emit({ type: 'guest-done', host: ctx.host.name, guest: r, at: ctx.at() })
       return r
     }
-    const gotSlot = await slots.acquire(anySignal([budget.signal, interrupt]))
+    const gotSlot = await slots.acquireUnless(anySignal([budget.signal, interrupt]))
     try {
       if (interrupt.aborted) return done('interrupted', false, { note: 'interrupted before its turn: not touched' })
       let index = 0
@@ -186,7 +188,7 @@ async function executeStopPlan(
       const note = requestOnly ? `host budget exhausted before its turn: ${t.chain[0]} requested, not confirmed` : undefined
       return done('still-running', false, { error: last?.error ?? 'not off', ...(note ? { note } : {}) })
     } finally {
-      if (gotSlot) slots.release()
+      gotSlot?.()
     }
   }
 

@@ -1,7 +1,7 @@
 // Host name patterns as Ansible writes them in inventories: `name:port`, `[v6::addr]:port`, and ranges
 // `hv[01:20]`, `hv[01:20:2]`, `db-[a:f]` (several ranges in one name multiply out).
 
-import { InputError } from '../errors.js'
+import { InputError } from '../core/errors.js'
 import type { Origin } from './model.js'
 
 const LETTERS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'

@@ -1,6 +1,6 @@
 // The inventory module's public face: load sources, select hosts with a pattern, resolve them to HostSpecs.
 
-import { InputError } from '../errors.js'
+import { InputError } from '../core/errors.js'
 import { defaultInventoryPaths, loadInventory } from './load.js'
 import type { Inventory } from './model.js'
 import { selectHosts } from './patterns.js'

@@ -4,7 +4,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { isMap } from 'yaml'
-import { InputError } from '../errors.js'
+import { InputError } from '../core/errors.js'
 import { InventoryBuilder, type Inventory } from './model.js'
 import { parseAnsibleYaml } from './parse-ansible-yaml.js'
 import { parseIni } from './parse-ini.js'

@@ -3,7 +3,7 @@
 // parsers write into InventoryData; later sources overwrite earlier ones key by key. `finalize()` adds the
 // implicit structure (all, ungrouped, depths) and rejects cycles.
 
-import { InputError } from '../errors.js'
+import { InputError } from '../core/errors.js'
 
 /** Where something was written: file and, when known, 1-based line and column. */
 export interface Origin {

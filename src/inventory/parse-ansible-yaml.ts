@@ -3,7 +3,7 @@
 // (`hv1:2222`) and ranges (`hv[01:20]`). Unlike Ansible, an unknown key in a group is an error, not a warning.
 
 import { isMap } from 'yaml'
-import { InputError } from '../errors.js'
+import { InputError } from '../core/errors.js'
 import { expandHostPattern } from './hostnames.js'
 import type { InventoryBuilder } from './model.js'
 import { describeNode, deref, expectMap, keyText, originAt, readVars, type YamlSource } from './yaml-util.js'

@@ -3,7 +3,7 @@
 // (group names, each defined somewhere in the inventory). Lines before any section are ungrouped hosts;
 // comment lines start with # or ;, and # also ends a host line.
 
-import { InputError } from '../errors.js'
+import { InputError } from '../core/errors.js'
 import { expandHostPattern } from './hostnames.js'
 import { iniHostValue, shellSplit } from './ini-values.js'
 import type { InventoryBuilder, Origin } from './model.js'

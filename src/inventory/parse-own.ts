@@ -22,7 +22,7 @@
 // group < host. Ports go in the `port` var (no `name:port` syntax here).
 
 import { isMap, isSeq, type Node } from 'yaml'
-import { InputError } from '../errors.js'
+import { InputError } from '../core/errors.js'
 import { expandHostRange } from './hostnames.js'
 import { RESERVED_GROUPS, type InventoryBuilder, type Origin } from './model.js'
 import { describeNode, deref, expectMap, keyText, originAt, readVars, type YamlSource } from './yaml-util.js'

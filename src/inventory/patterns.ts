@@ -5,7 +5,7 @@
 // when no group matched, hosts too. The result is in inventory order, deduplicated.
 
 import { readFileSync } from 'node:fs'
-import { InputError } from '../errors.js'
+import { InputError } from '../core/errors.js'
 import { groupHosts, type Inventory } from './model.js'
 
 /** Split a pattern into terms: on commas, then on colons outside [brackets]. */

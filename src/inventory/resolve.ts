@@ -3,11 +3,12 @@
 // every value, and report a bad one with the host, the var and the place it was defined.
 
 import os from 'node:os'
-import { InputError } from '../errors.js'
-import { parseDuration } from '../engine/duration.js'
+import { InputError } from '../core/errors.js'
+import { parseDuration } from '../core/duration.js'
 import { shellSplit } from './ini-values.js'
 import { hostGroups, mergedHostVars, type Inventory, type MergedVar } from './model.js'
-import { ACTIONS, type Action, type ExplicitConnectionFields, type HostKeyChecking, type HostSpec } from './types.js'
+import { type ExplicitConnectionFields, type HostKeyChecking, type HostSpec } from './types.js'
+import { ACTIONS, type Action } from '../core/types.js'
 
 export interface ResolveDefaults {
   /** Default SSH user (else the local user name). */

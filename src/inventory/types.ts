@@ -1,8 +1,7 @@
 // The resolved model of an inventory: what every other module consumes. Parsers (own YAML, Ansible YAML/INI)
 // produce it; nothing downstream knows which format a host came from.
 
-export type Action = 'shutdown' | 'suspend' | 'destroy'
-export const ACTIONS: readonly Action[] = ['shutdown', 'suspend', 'destroy']
+import type { Action } from '../core/types.js'
 
 export type HostKeyChecking = 'strict' | 'accept-new' | 'off'
 

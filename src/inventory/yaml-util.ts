@@ -3,7 +3,7 @@
 // Inventories are read as YAML 1.1 like Ansible does (yes/no/on/off are booleans).
 
 import { Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml'
-import { InputError } from '../errors.js'
+import { InputError } from '../core/errors.js'
 import type { Origin } from './model.js'
 
 export interface YamlSource {

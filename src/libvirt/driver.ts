@@ -1,12 +1,13 @@
 // Runs virsh on one host through a HostSession and turns results into typed values or RemoteErrors.
 // Every exit code is checked: a virsh that fails never counts as success.
 
-import { RemoteError } from '../errors.js'
+import { RemoteError } from '../core/errors.js'
 import { quoteCommand } from '../ssh/quote.js'
 import type { ExecResult, HostSession } from '../ssh/transport.js'
-import type { Guest, GuestState } from './types.js'
+import type { Guest } from './types.js'
+import type { GuestState } from '../core/types.js'
 import * as v from './virsh.js'
-import { DESCRIBE_SCRIPT, parseDescribeOutput, type GuestTags } from '../engine/ordering.js'
+import { DESCRIBE_SCRIPT, parseDescribeOutput, type GuestTags } from './describe.js'
 
 export class VirshDriver {
   constructor(

@@ -1,6 +1,6 @@
 // Guest model as virtfleet sees it on a host, parsed from virsh output.
 
-export type GuestState = 'running' | 'idle' | 'paused' | 'in shutdown' | 'shut off' | 'crashed' | 'pmsuspended' | 'unknown'
+import type { GuestState } from '../core/types.js'
 
 export interface Guest {
   uri: string

@@ -1,7 +1,8 @@
 // virsh command builders (argv arrays; quoting happens once in the transport) and parsers for virsh 9.x output.
 // Guests are always addressed by UUID: names may contain anything, UUIDs cannot be confused.
 
-import type { Guest, GuestState } from './types.js'
+import type { Guest } from './types.js'
+import type { GuestState } from '../core/types.js'
 
 export interface VirshOptions {
   bypassCache?: boolean

@@ -1,10 +1,10 @@
 // Waits for guests to reach a state. Completion comes from one `virsh event --all --loop` stream per host and URI;
 // a slow domstate poll is only the safety net (lost events, a stream that could not start). No fixed sleeps.
 
-import { TIMER_CANCELLED, type Clock } from '../engine/clock.js'
+import { TIMER_CANCELLED, type Clock } from '../core/clock.js'
 import type { LineStream } from '../ssh/transport.js'
 import type { VirshDriver } from './driver.js'
-import type { GuestState } from './types.js'
+import type { GuestState } from '../core/types.js'
 import { isActive } from './types.js'
 import { eventLoopArgv, parseEventLine } from './virsh.js'
 

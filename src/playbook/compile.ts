@@ -1,9 +1,10 @@
 // Turns a validated play into what the rolling engine runs: a host pattern, batch settings and host steps.
 // Every play that changes guests is wrapped in preflight + lock ... unlock, so two runs never work on one host.
 
-import { parseDuration } from '../engine/duration.js'
+import { parseDuration } from '../core/duration.js'
 import type { HostStep, RollingOptions } from '../engine/rolling.js'
-import type { Action, HostSpec } from '../inventory/types.js'
+import type { HostSpec } from '../inventory/types.js'
+import type { Action } from '../core/types.js'
 import type { Play, Step } from './types.js'
 
 export interface CompiledPlay {

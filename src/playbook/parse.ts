@@ -5,9 +5,9 @@ import { readFile } from 'node:fs/promises'
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml'
 
 import { parseSerialValue, type SerialValue } from '../engine/batches.js'
-import { parseDuration } from '../engine/duration.js'
-import { InputError, errorMessage } from '../errors.js'
-import { ACTIONS, type Action } from '../inventory/types.js'
+import { parseDuration } from '../core/duration.js'
+import { InputError, errorMessage } from '../core/errors.js'
+import { ACTIONS, type Action } from '../core/types.js'
 import { checkPatternSyntax } from './pattern-syntax.js'
 import {
   HOST_ORDERS,

@@ -3,7 +3,7 @@
 // (regenerate: UPDATE_SCHEMAS=1 npx vitest run --project unit test/unit/playbook).
 // The schema is for editors (completion, hover); the parser stays the authority (it also checks patterns).
 
-import { ACTIONS } from '../inventory/types.js'
+import { ACTIONS } from '../core/types.js'
 import { HOST_ORDERS, KNOWN_VARS, PLAY_KEYS, STEP_ALIASES, STEP_COMMON_KEYS, STEP_KINDS, STEP_SPECS, type ParamSpec, type StepKind } from './spec.js'
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json }

@@ -1,7 +1,7 @@
 // The playbook vocabulary, as data: step kinds, their options and the play keys. The parser validates against
 // it and the JSON Schema (schemas/playbook.schema.json) is generated from it, so the two cannot drift.
 
-import { ACTIONS } from '../inventory/types.js'
+import { ACTIONS } from '../core/types.js'
 
 export const STEP_KINDS = ['shutdown', 'suspend', 'start', 'reboot', 'wait_for_ssh', 'command', 'pause', 'confirm', 'assert'] as const
 export type StepKind = (typeof STEP_KINDS)[number]

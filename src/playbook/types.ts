@@ -2,7 +2,7 @@
 // Options left out stay undefined; the engine applies its defaults (and the play/inventory vars).
 
 import type { SerialSpec } from '../engine/batches.js'
-import type { Action } from '../inventory/types.js'
+import type { Action } from '../core/types.js'
 import type { HOST_ORDERS, StepKind } from './spec.js'
 
 export interface SourcePos {

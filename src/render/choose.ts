@@ -1,7 +1,7 @@
 // Which live renderer a run gets: the listr2 tree on an interactive terminal, the plain log in CI or when piped,
 // nothing live under --json (the JSON report is printed at the end instead). All three are bus subscribers.
 
-import type { EventBus } from '../engine/events.js'
+import type { EventBus } from '../core/events.js'
 import { attachListrTree } from './listr-tree.js'
 import { attachPlainLog } from './plain.js'
 import type { AttachedRenderer } from './types.js'

@@ -2,10 +2,10 @@
 // (one row per host, one lane per guest, a bar per action attempt) and a summary table. Inline CSS and SVG only;
 // a CSP forbids scripts and remote loads, and every piece of text is escaped (guest names are data).
 
-import type { FleetEvent } from '../engine/events.js'
-import { formatDuration } from '../engine/duration.js'
-import type { ActionAttempt, GuestReport, HostReport, RunReport, Verb } from '../engine/report.js'
-import { exitCodeDocs } from '../exit-codes.js'
+import type { FleetEvent } from '../core/events.js'
+import { formatDuration } from '../core/duration.js'
+import type { ActionAttempt, GuestReport, HostReport, RunReport, Verb } from '../core/report.js'
+import { exitCodeDocs } from '../core/exit-codes.js'
 
 export function escapeHtml(s: unknown): string {
   return String(s).replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`)

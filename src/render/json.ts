@@ -1,7 +1,7 @@
 // The `--json` output: the RunReport with keys in the order of the report types (not insertion order),
 // so two runs diff cleanly. Unknown extra keys are kept, sorted, after the known ones; undefined is dropped.
 
-import type { RunReport } from '../engine/report.js'
+import type { RunReport } from '../core/report.js'
 
 type Shape = { keys: readonly string[]; children?: Record<string, Shape | { items: Shape }> }
 

@@ -5,9 +5,9 @@
 
 import { Listr, ListrLogger, ListrTaskEventType, ProcessOutput } from 'listr2'
 import type { ListrTask, ListrTaskWrapper } from 'listr2'
-import { formatDuration } from '../engine/duration.js'
-import type { EventBus, FleetEvent } from '../engine/events.js'
-import type { GuestRef, GuestReport, HostReport, RunReport, Verb } from '../engine/report.js'
+import { formatDuration } from '../core/duration.js'
+import type { EventBus, FleetEvent } from '../core/events.js'
+import type { GuestRef, GuestReport, HostReport, RunReport, Verb } from '../core/report.js'
 import type { AttachedRenderer } from './types.js'
 import { exitCodeMeaning, goalWord, guestResultText, hostFailed, outcomeCounts, outcomeWord } from './words.js'
 

@@ -1,9 +1,9 @@
 // The CI / no-TTY renderer: one timestamped line per event, readable in a build log. Deterministic: the only
 // inputs are the events (timestamps come from event.at), so the same run always prints the same lines.
 
-import { formatDuration } from '../engine/duration.js'
-import type { EventBus, FleetEvent } from '../engine/events.js'
-import type { GuestRef, Verb } from '../engine/report.js'
+import { formatDuration } from '../core/duration.js'
+import type { EventBus, FleetEvent } from '../core/events.js'
+import type { GuestRef, Verb } from '../core/report.js'
 import type { AttachedRenderer } from './types.js'
 import { exitLine, guestCountsLine, guestResultText, hostCountsLine, outcomeCounts } from './words.js'
 

@@ -1,8 +1,8 @@
 // The human summary printed after the live tree or plain log: one row per guest (or per host when a host
 // had no guests, e.g. unreachable), the actions tried with their durations, then totals and the exit code's meaning.
 
-import { formatDuration } from '../engine/duration.js'
-import type { GuestReport, HostReport, RunReport } from '../engine/report.js'
+import { formatDuration } from '../core/duration.js'
+import type { GuestReport, HostReport, RunReport } from '../core/report.js'
 import { renderTable } from './table.js'
 import { attemptsText, exitLine, guestCountsLine, hostCountsLine, outcomeWord } from './words.js'
 

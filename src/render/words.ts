@@ -1,8 +1,8 @@
 // Words shared by every renderer, so the tree, the plain log and the summary describe a guest the same way.
 
-import { formatDuration } from '../engine/duration.js'
-import type { ActionAttempt, GuestOutcome, GuestReport, HostReport, RunReport } from '../engine/report.js'
-import { exitCodeDocs } from '../exit-codes.js'
+import { formatDuration } from '../core/duration.js'
+import type { ActionAttempt, GuestOutcome, GuestReport, HostReport, RunReport } from '../core/report.js'
+import { exitCodeDocs } from '../core/exit-codes.js'
 
 /** Outcomes in the order counts are listed ("3 stopped, 1 destroyed, 1 failed"). */
 export const OUTCOME_ORDER: readonly GuestOutcome[] = [

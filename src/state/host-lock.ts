@@ -3,7 +3,7 @@
 // by another machine's run is refused (the operator can break it with --break-lock after checking).
 
 import { hostname } from 'node:os'
-import { RemoteError } from '../errors.js'
+import { RemoteError } from '../core/errors.js'
 import { quoteCommand } from '../ssh/quote.js'
 import type { HostSession } from '../ssh/transport.js'
 import { DEFAULT_STATE_DIR } from './saved-list.js'

@@ -8,12 +8,12 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-import type { Clock } from '../engine/clock.js'
-import type { EventBus, FleetEvent } from '../engine/events.js'
-import type { GuestReport, HostReport, HostStatus, RunReport, RunSummary } from '../engine/report.js'
-import { summarize } from '../engine/report.js'
-import { ExitCode } from '../exit-codes.js'
-import { InputError, UsageError } from '../errors.js'
+import type { Clock } from '../core/clock.js'
+import type { EventBus, FleetEvent } from '../core/events.js'
+import type { GuestReport, HostReport, HostStatus, RunReport, RunSummary } from '../core/report.js'
+import { summarize } from '../core/report.js'
+import { ExitCode } from '../core/exit-codes.js'
+import { InputError, UsageError } from '../core/errors.js'
 
 export const JOURNAL_VERSION = 1
 /** How long an event may wait in memory before it is written and fsynced with the ones around it. */

@@ -3,8 +3,8 @@
 // any guest is touched, merged (never shrunk) by a second stop, and shrinks only for guests confirmed running again.
 // Optionally mirrored to libvirt-guests' own list file (`URI UUID UUID ...` per line) for hosts booting with ON_BOOT=start.
 
-import { RemoteError } from '../errors.js'
-import type { Action } from '../inventory/types.js'
+import { RemoteError } from '../core/errors.js'
+import type { Action } from '../core/types.js'
 import { quoteCommand } from '../ssh/quote.js'
 import type { HostSession } from '../ssh/transport.js'
 

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { GuestReport, RunReport } from '../../src/engine/report.js'
+import type { GuestReport, RunReport } from '../../src/core/report.js'
 import { buildOnce, Lab } from './support/fleet.js'
 
 const lab = new Lab({ name: 'guests', hosts: 2, guests: 5, delays: '3,3,3,3,x', basePort: 2261, transient: true })

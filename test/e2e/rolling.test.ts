@@ -4,8 +4,8 @@ import { readFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { FleetEvent } from '../../src/engine/events.js'
-import type { RunReport } from '../../src/engine/report.js'
+import type { FleetEvent } from '../../src/core/events.js'
+import type { RunReport } from '../../src/core/report.js'
 import { buildOnce, Lab } from './support/fleet.js'
 
 const lab = new Lab({ name: 'rolling', hosts: 3, guests: 2, delays: '1,2', basePort: 2271 })

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { RunReport } from '../../src/engine/report.js'
+import type { RunReport } from '../../src/core/report.js'
 import { labUpTestHost, REPO, TEST_URI, type TestHost } from './support/test-host.js'
 
 let host: TestHost

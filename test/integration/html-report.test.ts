@@ -5,9 +5,9 @@ import { pathToFileURL } from 'node:url'
 import { chromium, type Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import type { FleetEvent } from '../../src/engine/events.js'
-import type { ActionAttempt, GuestReport, HostReport, RunReport } from '../../src/engine/report.js'
-import { summarize } from '../../src/engine/report.js'
+import type { FleetEvent } from '../../src/core/events.js'
+import type { ActionAttempt, GuestReport, HostReport, RunReport } from '../../src/core/report.js'
+import { summarize } from '../../src/core/report.js'
 import { renderHtmlReport } from '../../src/render/html-report.js'
 
 const CHROMIUM = '/usr/bin/chromium'

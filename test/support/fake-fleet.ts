@@ -2,10 +2,10 @@
 // (virsh subcommands, the saved-list read/write scripts) and simulates guests on an injected clock.
 // For speed in unit tests only; the integration and e2e suites prove the same behaviour on real sshd + libvirtd.
 
-import { UnreachableError } from '../../src/errors.js'
-import type { Clock } from '../../src/engine/clock.js'
+import { UnreachableError } from '../../src/core/errors.js'
+import type { Clock } from '../../src/core/clock.js'
 import type { HostSpec } from '../../src/inventory/types.js'
-import type { GuestState } from '../../src/libvirt/types.js'
+import type { GuestState } from '../../src/core/types.js'
 import { LIST_SCRIPT } from '../../src/libvirt/virsh.js'
 import { READ_SCRIPT, WRITE_SCRIPT } from '../../src/state/saved-list.js'
 import { ACQUIRE_SCRIPT, RELEASE_SCRIPT } from '../../src/state/host-lock.js'

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs'
 import { Args, Flags } from '@oclif/core'
 import { FleetCommand } from '../../cli/base.js'
-import { UsageError } from '../../errors.js'
+import { UsageError } from '../../core/errors.js'
 import { renderHtmlReport } from '../../render/html-report.js'
 import { reportToJson } from '../../render/json.js'
 import { renderSummary } from '../../render/summary.js'

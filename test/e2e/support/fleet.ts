@@ -5,8 +5,8 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import type { RunReport } from '../../../src/engine/report.js'
-import type { FleetEvent } from '../../../src/engine/events.js'
+import type { RunReport } from '../../../src/core/report.js'
+import type { FleetEvent } from '../../../src/core/events.js'
 
 export const REPO = resolve(import.meta.dirname, '../../..')
 const LAB = join(REPO, 'lab/lab.sh')

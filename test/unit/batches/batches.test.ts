@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { maxFailExceeded, parseSerial, planBatches } from '../../../src/engine/batches.js'
-import { InputError } from '../../../src/errors.js'
+import { InputError } from '../../../src/core/errors.js'
 
 const hosts = (n: number) => Array.from({ length: n }, (_, i) => `hv${String(i + 1).padStart(2, '0')}`)
 const sizes = (batches: string[][]) => batches.map((b) => b.length)

@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { InputError } from '../../../src/errors.js'
+import { InputError } from '../../../src/core/errors.js'
 import { loadInventory, resolveHost } from '../../../src/inventory/index.js'
 import { inputError, inputErrorAsync, parse, tree } from './helpers.js'
 

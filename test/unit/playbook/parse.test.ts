@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 
-import { InputError } from '../../../src/errors.js'
+import { InputError } from '../../../src/core/errors.js'
 import { PlaybookError, parsePlaybook, parsePlaybookText } from '../../../src/playbook/parse.js'
 import { checkPatternSyntax } from '../../../src/playbook/pattern-syntax.js'
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { RunReport } from '../../../src/engine/report.js'
+import type { RunReport } from '../../../src/core/report.js'
 import { reportToJson } from '../../../src/render/json.js'
 import { runReport } from './scenario.js'
 

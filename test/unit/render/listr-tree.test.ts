@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { FleetEvent } from '../../../src/engine/events.js'
+import type { FleetEvent } from '../../../src/core/events.js'
 import { attachListrTree } from '../../../src/render/listr-tree.js'
 import { EventBus, events, fleet, play, runReport } from './scenario.js'
 

@@ -1,8 +1,8 @@
 // A scripted shutdown of three hosts, as the engine would emit it: h1 fine (one guest needs the destroy
 // fallback after a shutdown timeout), h2 partial (a guest stays running), h3 unreachable.
 
-import { EventBus, type FleetEvent } from '../../../src/engine/events.js'
-import { summarize, type ActionAttempt, type GuestRef, type GuestReport, type HostReport, type RunReport } from '../../../src/engine/report.js'
+import { EventBus, type FleetEvent } from '../../../src/core/events.js'
+import { summarize, type ActionAttempt, type GuestRef, type GuestReport, type HostReport, type RunReport } from '../../../src/core/report.js'
 
 const BASE = Date.parse('2026-11-25T03:18:00.000Z')
 export const at = (ms: number) => new Date(BASE + ms).toISOString()

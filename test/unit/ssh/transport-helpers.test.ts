@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { Semaphore } from '../../../src/ssh/semaphore.js'
+import { Semaphore } from '../../../src/core/semaphore.js'
 import { parseJump } from '../../../src/ssh/ssh-transport.js'
 
 describe('parseJump', () => {

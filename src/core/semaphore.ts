@@ -1,5 +1,7 @@
-// A counting semaphore with abortable waits: bounds concurrent exec channels per connection (under sshd's
-// MaxSessions) and concurrent handshakes per transport (under sshd's MaxStartups). FIFO, no priorities.
+// The one counting semaphore, FIFO with abortable waits: it bounds exec channels per connection (under sshd's
+// MaxSessions), handshakes per transport (under sshd's MaxStartups) and guests handled at once per host.
+
+import { setMaxListeners } from 'node:events'
 
 export type Release = () => void
 
@@ -47,6 +49,16 @@ export class Semaphore {
     })
   }
 
+  /** Like acquire, but a wait cut short by `signal` resolves to undefined (no slot held) instead of rejecting. */
+  async acquireUnless(signal?: AbortSignal): Promise<Release | undefined> {
+    try {
+      return await this.acquire(signal)
+    } catch (err) {
+      if (signal?.aborted) return undefined
+      throw err
+    }
+  }
+
   /** Reject every waiter (e.g. the connection is gone). */
   rejectAll(err: unknown): void {
     for (const w of this.waiters.splice(0)) w.reject(err)
@@ -72,4 +84,12 @@ export function abortReason(signal: AbortSignal): Error {
   const e = new Error(typeof r === 'string' ? r : 'aborted')
   e.name = 'AbortError'
   return e
+}
+
+/** A signal that fires when any of the given signals fires. */
+export function anySignal(signals: Array<AbortSignal | undefined>): AbortSignal {
+  const present = signals.filter((s): s is AbortSignal => s !== undefined)
+  const any = AbortSignal.any(present)
+  setMaxListeners(0, any)
+  return any
 }

@@ -1,6 +1,6 @@
 // Durations as operators write them: `90` (seconds), `90s`, `5m`, `1h30m`, `500ms`.
 
-import { InputError } from '../errors.js'
+import { InputError } from './errors.js'
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
 

@@ -1,8 +1,8 @@
 // Results are data: every guest ends with a typed outcome and the list of actions tried, with timings.
 // The JSON report (`--json`), the listr2 tree, the plain CI log and the run journal all read these types.
 
-import type { Action } from '../inventory/types.js'
-import type { GuestState } from '../libvirt/types.js'
+import type { Action } from './types.js'
+import type { GuestState } from './types.js'
 
 export type Verb = Action | 'start' | 'sync-time' | 'agent'
 

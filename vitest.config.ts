@@ -1,10 +1,12 @@
 import { defineConfig } from 'vitest/config'
 
-// Three projects: unit (fast, in-memory), integration (real sshd + virsh test driver), e2e (the lab: real QEMU guests).
+// Four projects: unit (fast, in-memory), fuzz (property-based, seeded), integration (real sshd + virsh test driver), e2e (the lab: real QEMU guests).
 export default defineConfig({
   test: {
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'src/**/*.test.ts'], testTimeout: 10_000 } },
+      // Property-based tests: a fixed seed and a small budget here; `npm run fuzz -- --seconds N` for long runs.
+      { test: { name: 'fuzz', include: ['test/fuzz/**/*.fuzz.test.ts'], testTimeout: 120_000 } },
       {
         test: {
           name: 'integration',

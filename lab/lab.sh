@@ -20,7 +20,7 @@ die() { printf 'lab: error: %s\n' "$*" >&2; exit 1; }
 usage() {
   cat <<'EOF'
 usage: lab <command> [options]           (npm run lab -- <command> ...)
-  up      [--hosts N] [--guests M] [--delays 0,3,x] [--base-port P] [--transient 0|1] [--extras]
+  up      [--hosts N] [--guests M] [--delays 0,3,x] [--agents 0,3,x] [--base-port P] [--transient 0|1] [--extras]
           [--no-wait] [--fresh] [--dir DIR]
                          start (or reconcile) the lab; idempotent
   down    [--purge] [--dir DIR]        stop every process of the lab; --purge also deletes host state
@@ -38,13 +38,14 @@ EOF
 CMD=${1:-}
 [ $# -gt 0 ] && shift
 ARGS=()
-OPT_HOSTS= OPT_GUESTS= OPT_DELAYS= OPT_BASE_PORT= OPT_TRANSIENT= OPT_SAVED= NO_WAIT=0 FRESH=0 PURGE=0
+OPT_HOSTS= OPT_GUESTS= OPT_DELAYS= OPT_AGENTS=- OPT_BASE_PORT= OPT_TRANSIENT= OPT_SAVED= NO_WAIT=0 FRESH=0 PURGE=0
 DOWN_SECONDS=2 AFTER=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --hosts) OPT_HOSTS=$2; shift 2 ;;
     --guests) OPT_GUESTS=$2; shift 2 ;;
     --delays) OPT_DELAYS=$2; shift 2 ;;
+    --agents) OPT_AGENTS=$2; shift 2 ;;
     --base-port) OPT_BASE_PORT=$2; shift 2 ;;
     --transient) OPT_TRANSIENT=$2; shift 2 ;;
     --extras) OPT_SAVED=1; shift ;;
@@ -66,7 +67,8 @@ DIR=$(readlink -f "$DIR")
 CACHE=${VIRTFLEET_LAB_CACHE:-$DIR/cache}
 
 # Settings of the last `up`, reused by every other command.
-HOSTS=2 GUESTS=3 DELAYS=0 BASE_PORT=2201 TRANSIENT=1 SAVED=0
+# AGENTS: empty = guests have no agent channel; else per guest (like DELAYS) the agent's start delay, or x = never.
+HOSTS=2 GUESTS=3 DELAYS=0 AGENTS= BASE_PORT=2201 TRANSIENT=1 SAVED=0
 [ -f "$DIR/lab.env" ] && . "$DIR/lab.env"
 
 hd_of() { echo "$DIR/hosts/$1"; }
@@ -102,7 +104,7 @@ ensure_system() {
 # Guest kernel + busybox initramfs from Debian packages, built once into the cache.
 build_guest_image() {
   local stamp="$CACHE/image.stamp" want
-  want=$(cat "$LAB_SRC/guest/init" "$LAB_SRC/guest/power.sh" | md5sum | cut -d' ' -f1)
+  want=$(cat "$LAB_SRC/guest/init" "$LAB_SRC/guest/power.sh" "$LAB_SRC/guest/agent.sh" | md5sum | cut -d' ' -f1)
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -s "$CACHE/vmlinuz" ] && [ -s "$CACHE/initrd.img" ]; then
     return
   fi
@@ -124,8 +126,9 @@ build_guest_image() {
   cp "$x/b/bin/busybox" "$root/bin/busybox"
   cp "$LAB_SRC/guest/init" "$root/init" && chmod 755 "$root/init"
   cp "$LAB_SRC/guest/power.sh" "$root/etc/acpi/power.sh" && chmod 755 "$root/etc/acpi/power.sh"
+  cp "$LAB_SRC/guest/agent.sh" "$root/etc/agent.sh" && chmod 755 "$root/etc/agent.sh"
   echo "PWRF power.sh" > "$root/etc/acpid.conf"
-  for m in evdev button; do
+  for m in evdev button virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_console; do
     f=$(find "$x/k/lib/modules" -name "$m.ko*" | head -1)
     [ -n "$f" ] || die "module $m not found in $kpkg"
     case "$f" in
@@ -248,6 +251,15 @@ remember_owner = 0
 cgroup_controllers = [ ]
 namespaces = [ ]
 EOF
+  # Live migration between lab hosts on one machine: each host its own migration ports (the QEMUs share
+  # 127.0.0.1) and its own host UUID (libvirt refuses to migrate to "the same host"). No migration_address:
+  # 127.0.0.1 there stops the QEMU driver from loading; virtfleet passes --migrateuri tcp://127.0.0.1 instead.
+  local i mig u
+  i=$(host_index "$h"); mig=$((49152 + (i - 1) * 32))
+  printf 'migration_port_min = %s\nmigration_port_max = %s\n' "$mig" "$((mig + 31))" >> "$hd/fs/etc/qemu.conf"
+  u=$(printf '%s' "$DIR/$h/host-uuid" | md5sum | cut -c1-32)
+  printf '# virtfleet lab host %s\nhost_uuid = "%s-%s-%s-%s-%s"\n' "$h" "${u:0:8}" "${u:8:4}" "${u:12:4}" "${u:16:4}" "${u:20:12}" \
+    > "$hd/fs/etc/libvirtd.conf"
   [ -s "$hd/ssh/ssh_host_ed25519_key" ] || ssh-keygen -q -t ed25519 -N '' -C "lab-$h" -f "$hd/ssh/ssh_host_ed25519_key"
   cat > "$hd/ssh/sshd_config" <<EOF
 # sshd of lab host $h (runs inside the host's mount namespace)
@@ -337,9 +349,23 @@ delay_for() {  # guest index (1-based) -> delay word
   echo "${arr[$(( ($1 - 1) % ${#arr[@]} ))]}"
 }
 
+agent_for() {  # guest name -> agent word (empty: no agent channel); the index is the name's trailing number
+  [ -n "$AGENTS" ] || return 0
+  local IFS=, arr n
+  read -r -a arr <<< "$AGENTS"
+  n=1
+  [[ $1 =~ -g([0-9]+)$ ]] && n=${BASH_REMATCH[1]}
+  echo "${arr[$(( (n - 1) % ${#arr[@]} ))]}"
+}
+
 guest_xml() {  # host name delay [uuid]
-  local h=$1 name=$2 delay=$3 hd u
+  local h=$1 name=$2 delay=$3 hd u agent agent_word='' channel=''
   hd=$(hd_of "$h")
+  agent=$(agent_for "$name")
+  if [ -n "$agent" ]; then
+    agent_word=" lab.agent=$agent"
+    channel="<channel type='unix'><source mode='bind'/><target type='virtio' name='org.qemu.guest_agent.0'/></channel>"
+  fi
   # Keep the uuid of an existing definition (else a stable one per lab dir + guest): `define` then updates it.
   u=${4:-$(printf '%s' "$DIR/$name" | md5sum | cut -c1-32)}
   u=${u//-/}
@@ -353,7 +379,7 @@ guest_xml() {  # host name delay [uuid]
     <type arch='x86_64' machine='pc'>hvm</type>
     <kernel>$hd/guests/$name/vmlinuz</kernel>
     <initrd>$hd/guests/$name/initrd.img</initrd>
-    <cmdline>console=ttyS0 quiet panic=0 lab.name=$name lab.delay=$delay</cmdline>
+    <cmdline>console=ttyS0 quiet panic=0 lab.name=$name lab.delay=$delay$agent_word</cmdline>
   </os>
   <features><acpi/></features>
   <on_poweroff>destroy</on_poweroff>
@@ -363,6 +389,7 @@ guest_xml() {  # host name delay [uuid]
     <emulator>/usr/bin/qemu-system-x86_64</emulator>
     <controller type='usb' model='none'/>
     <serial type='file'><source path='$hd/console/$name.log' append='off'/><target port='0'/></serial>
+    $channel
     <memballoon model='none'/>
   </devices>
 </domain>
@@ -520,7 +547,7 @@ write_client_files() {
     echo "  \"inventoryIni\": \"$ini\","
     echo "  \"knownHosts\": \"$kh\","
     echo "  \"clientKey\": \"$DIR/client_key\","
-    echo "  \"guests\": $GUESTS, \"delays\": \"$DELAYS\", \"transient\": $TRANSIENT, \"saved\": $SAVED,"
+    echo "  \"guests\": $GUESTS, \"delays\": \"$DELAYS\", \"agents\": \"$AGENTS\", \"transient\": $TRANSIENT, \"saved\": $SAVED,"
     echo "  \"hosts\": ["
     for i in $(seq "$HOSTS"); do
       h=h$i
@@ -558,19 +585,21 @@ cmd_down() {
 }
 
 cmd_up() {
-  [ "$FRESH" = 1 ] && { PURGE=1 cmd_down; PURGE=0; HOSTS=2 GUESTS=3 DELAYS=0 BASE_PORT=2201 TRANSIENT=1 SAVED=0; }
+  [ "$FRESH" = 1 ] && { PURGE=1 cmd_down; PURGE=0; HOSTS=2 GUESTS=3 DELAYS=0 AGENTS= BASE_PORT=2201 TRANSIENT=1 SAVED=0; }
   HOSTS=${OPT_HOSTS:-$HOSTS} GUESTS=${OPT_GUESTS:-$GUESTS} DELAYS=${OPT_DELAYS:-$DELAYS}
+  [ "$OPT_AGENTS" = - ] || AGENTS=$OPT_AGENTS
   BASE_PORT=${OPT_BASE_PORT:-${VIRTFLEET_LAB_BASE_PORT:-$BASE_PORT}} TRANSIENT=${OPT_TRANSIENT:-$TRANSIENT} SAVED=${OPT_SAVED:-$SAVED}
   [[ $HOSTS =~ ^[0-9]+$ && $HOSTS -ge 1 ]] || die "--hosts must be >= 1"
   [[ $GUESTS =~ ^[0-9]+$ ]] || die "--guests must be a number"
   [[ $DELAYS =~ ^([0-9]+|x)(,([0-9]+|x))*$ ]] || die "--delays must be a comma list of seconds or x"
+  [[ $AGENTS =~ ^(([0-9]+|x)(,([0-9]+|x))*)?$ ]] || die "--agents must be a comma list of seconds or x"
   local t0=$SECONDS i h hd
   ensure_packages
   ensure_system
   build_guest_image
   ensure_client_key
-  printf 'HOSTS=%s\nGUESTS=%s\nDELAYS=%s\nBASE_PORT=%s\nTRANSIENT=%s\nSAVED=%s\n' \
-    "$HOSTS" "$GUESTS" "$DELAYS" "$BASE_PORT" "$TRANSIENT" "$SAVED" > "$DIR/lab.env"
+  printf 'HOSTS=%s\nGUESTS=%s\nDELAYS=%s\nAGENTS=%s\nBASE_PORT=%s\nTRANSIENT=%s\nSAVED=%s\n' \
+    "$HOSTS" "$GUESTS" "$DELAYS" "$AGENTS" "$BASE_PORT" "$TRANSIENT" "$SAVED" > "$DIR/lab.env"
   ensure_anchor
   for hd in "$DIR"/hosts/h*; do   # hosts beyond --hosts from an earlier up
     [ -d "$hd" ] || continue

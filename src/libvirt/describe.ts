@@ -1,9 +1,11 @@
-// Guest description tags (`virtfleet:order=N`, `virtfleet:tier=NAME` in a guest's libvirt description): the
+// Guest description tags (`virtfleet:order=N`, `virtfleet:tier=NAME`, `virtfleet:ready=PROBE` in a guest's libvirt description): the
 // remote snippet that prints every guest's description, and its parser.
 
 export interface GuestTags {
   order?: number
   tier?: string
+  /** Readiness probe text (`virtfleet:ready=agent`, `tcp:22`, `console:login:`), parsed by libvirt/readiness.ts. */
+  ready?: string
 }
 
 /** `virtfleet:order=10 virtfleet:tier=db` anywhere in a description. */
@@ -13,6 +15,8 @@ export function parseDescriptionTags(desc: string): GuestTags {
   if (order) tags.order = Number(order[1])
   const tier = /virtfleet:tier=([A-Za-z0-9_.-]+)/.exec(desc)
   if (tier) tags.tier = tier[1] as string
+  const ready = /virtfleet:ready=(\S+)/.exec(desc)
+  if (ready) tags.ready = ready[1] as string
   return tags
 }
 

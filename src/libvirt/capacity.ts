@@ -2,6 +2,8 @@
 // `virsh nodeinfo`, `virsh nodememstats` and `virsh dominfo` (virsh 9.x output, "Key: value" lines, KiB).
 // A missing or malformed field is an error, never a guess: placement must not run on made-up capacity.
 
+import { virsh } from './virsh.js'
+
 export interface HostCapacity {
   cpus: number
   memoryKiB: number
@@ -50,4 +52,22 @@ export function parseNodememstats(text: string): { totalKiB: number; availableKi
 export function parseDominfoNeeds(text: string): GuestNeeds {
   const f = fields(text)
   return { memoryKiB: number(f, 'used memory', 'virsh dominfo', 'KiB'), vcpus: number(f, 'cpu(s)', 'virsh dominfo') }
+}
+
+export const nodeinfoArgv = (uri: string): string[] => virsh(uri, 'nodeinfo')
+export const nodememstatsArgv = (uri: string): string[] => virsh(uri, 'nodememstats')
+export const dominfoArgv = (uri: string, uuid: string): string[] => virsh(uri, 'dominfo', uuid)
+/** Compare a guest's CPU (its `<cpu>` XML on stdin) with what the destination's hypervisor offers. */
+export const cpuCompareArgv = (uri: string, virttype: string): string[] => virsh(uri, 'hypervisor-cpu-compare', '/dev/stdin', '--virttype', virttype)
+
+/** The guest's `<cpu>` element and domain type, when the XML pins a CPU model (otherwise nothing to compare). */
+export function guestCpu(xml: string): { cpuXml: string; virttype: string } | undefined {
+  const cpu = /<cpu\b[\s\S]*?<\/cpu>/.exec(xml)?.[0]
+  if (!cpu || !/<model\b/.test(cpu)) return undefined
+  return { cpuXml: cpu, virttype: /<domain\b[^>]*\btype=['"]([^'"]+)['"]/.exec(xml)?.[1] ?? 'kvm' }
+}
+
+/** `virsh hypervisor-cpu-compare` output: incompatible unless it says identical or superset. */
+export function cpuCompatible(stdout: string): boolean {
+  return /\b(identical to|superset of)\b/.test(stdout)
 }

@@ -1,7 +1,7 @@
 // Placement reads as a specification: which guest goes where, and why a guest cannot move.
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_PLACEMENT, planPlacement, type DestinationFacts, type GuestFacts } from '../../../src/engine/placement.js'
-import { parseDominfoNeeds, parseNodeinfo, parseNodememstats } from '../../../src/libvirt/capacity.js'
+import { cpuCompatible, guestCpu, parseDominfoNeeds, parseNodeinfo, parseNodememstats } from '../../../src/libvirt/capacity.js'
 
 const GiB = 1024 * 1024
 const dest = (host: string, availableGiB: number, extra: Partial<DestinationFacts> = {}): DestinationFacts => ({
@@ -104,5 +104,15 @@ describe('capacity parsers (virsh 9.0 output)', () => {
   it('refuses output it cannot read rather than guessing', () => {
     expect(() => parseNodeinfo('CPU(s): 2\n')).toThrow(/memory size/)
     expect(() => parseDominfoNeeds('Used memory: lots\nCPU(s): 1\n')).toThrow(/cannot read/)
+  })
+  it('compares a pinned guest CPU only, and counts only identical or superset as compatible', () => {
+    expect(guestCpu("<domain type='qemu'><devices/></domain>")).toBeUndefined()
+    expect(guestCpu("<domain type='kvm'><cpu mode='custom' match='exact'><model fallback='forbid'>Skylake-Server</model></cpu></domain>")).toEqual({
+      cpuXml: "<cpu mode='custom' match='exact'><model fallback='forbid'>Skylake-Server</model></cpu>",
+      virttype: 'kvm',
+    })
+    expect(cpuCompatible('CPU described in /dev/stdin is identical to the CPU provided by hypervisor on the host\n')).toBe(true)
+    expect(cpuCompatible('CPU described in /dev/stdin is a superset of the CPU provided by hypervisor on the host\n')).toBe(true)
+    expect(cpuCompatible('CPU described in /dev/stdin is incompatible with the CPU provided by hypervisor on the host\n')).toBe(false)
   })
 })

@@ -16,7 +16,7 @@ import { renderSummary } from '../render/summary.js'
 import { applySshConfig, loadSshConfig } from '../ssh/ssh-config.js'
 import { createSshTransport } from '../ssh/ssh-transport.js'
 import type { Transport } from '../ssh/transport.js'
-import { attachJournal, digestInventory, failedHosts, Journal, listRuns, newRunId, readRun, resolveStateDir } from '../state/journal.js'
+import { attachJournal, completedSteps, digestInventory, failedHosts, Journal, listRuns, newRunId, readRun, resolveStateDir } from '../state/journal.js'
 import { realClock } from '../core/clock.js'
 import type { HostJob } from '../engine/fleet.js'
 import { runFleet } from '../engine/fleet.js'
@@ -348,7 +348,7 @@ export abstract class FleetCommand extends Command {
     if (flags['resume-run']) {
       const stateDir = resolveStateDir({ stateDir: flags['state-dir'] })
       const records = readRun(stateDir, flags['resume-run'])
-      completed = new Set(records.flatMap((r) => (r.type === 'step' && r.status === 'ok' && r.guest === undefined ? [`${r.host}/${r.step}`] : [])))
+      completed = completedSteps(records)
       journal = Journal.open(stateDir, flags['resume-run'])
       attachJournal(bus, journal, (err) => process.stderr.write(`virtfleet: warning: journal write failed: ${errorMessage(err)}\n`))
     } else if (req.journal) {

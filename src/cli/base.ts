@@ -355,7 +355,7 @@ export abstract class FleetCommand extends Command {
       const plan = planRolling(hosts, planOptions)
       process.stdout.write((flags.json ? rollingPlanToJson(plan) : formatRollingPlan(plan, `${req.command} --check`)) + '\n')
       process.exitCode = ExitCode.ok
-      return planOnlyReport(plan, { command: req.command, runId: newRunId(), at: new Date().toISOString() })
+      return planOnlyReport(plan, { command: req.command, runId: newRunId(), at: realClock.wallTime().toISOString() })
     }
     const signal = this.trapSignals()
     const { bus, done } = this.bus(flags)

@@ -5,8 +5,9 @@ import type { SerialSpec } from '../batches.js'
 import type { StartRunOptions } from '../start.js'
 import type { StopRunOptions } from '../stop.js'
 
-/** Host order of a play, as Ansible's `order`. */
-export type HostOrder = 'inventory' | 'reverse_inventory' | 'sorted' | 'reverse_sorted' | 'shuffle'
+/** Host orders of a play, as Ansible's `order` (the playbook vocabulary should take its list from here). */
+export const HOST_ORDERS = ['inventory', 'reverse_inventory', 'sorted', 'reverse_sorted', 'shuffle'] as const
+export type HostOrder = (typeof HOST_ORDERS)[number]
 
 export type HostStep =
   | { kind: 'preflight'; suspend?: boolean }

@@ -63,7 +63,7 @@ export class FakeHost {
   loseConnectionAfterExecs?: number
   execCount = 0
   /** Answers to `sh -c LINE` for other lines (playbook commands, reboot test commands). */
-  readonly shellCommands = new Map<string, () => ExecResult>()
+  readonly shellCommands = new Map<string, (options: ExecOptions) => ExecResult | Promise<ExecResult>>()
 
   constructor(
     readonly name: string,
@@ -136,7 +136,7 @@ export class FakeHost {
       }
       if (rest[1] === 'reboot') return this.reboot()
       const scripted = this.shellCommands.get(rest[1] as string)
-      if (scripted) return scripted()
+      if (scripted) return scripted(options)
       if (rest[1]?.startsWith('d=/var/lib/libvirt/qemu/save')) return ok('/dev/vda 1000 10 100000000 1% /\n')
       return fail(`fake host cannot run sh script ${rest[1]}`)
     }

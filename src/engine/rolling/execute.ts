@@ -55,6 +55,7 @@ export async function executeRolling(plan: RollingPlan, hosts: readonly HostSpec
           ...(o.completed ? { completed: o.completed } : {}),
           reconnectEveryMs: o.reconnectEveryMs ?? 2000,
           barriers,
+          fleet: { hosts, batch },
         }),
       // A tier phase waits for every host of the batch: they must all be in flight.
       { concurrency: barriers.size > 0 ? batch.length : Math.max(1, ctx.forks ?? 10) },

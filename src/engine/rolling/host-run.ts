@@ -19,6 +19,7 @@ export interface HostRunOptions {
   reconnectEveryMs: number
   /** Tier barriers of this host's batch, by step index. */
   barriers: ReadonlyMap<number, PhaseBarrier>
+  fleet: StepContext['fleet']
 }
 
 function connection(host: HostSpec, ctx: RunContext): HostConnection {
@@ -74,7 +75,16 @@ export async function runHostPlan(host: HostSpec, plan: HostPlan, ctx: RunContex
     if (ctx.signal?.aborted) return finish('interrupted', `interrupted before ${step.kind}`)
     const s0 = ctx.clock.now()
     emitStep(name, { status: 'started' })
-    const sctx: StepContext = { host, run: ctx, connection: conn, state, reconnectEveryMs: o.reconnectEveryMs, at, ...(o.ask ? { ask: o.ask } : {}) }
+    const sctx: StepContext = {
+      host,
+      run: ctx,
+      connection: conn,
+      state,
+      fleet: o.fleet,
+      reconnectEveryMs: o.reconnectEveryMs,
+      at,
+      ...(o.ask ? { ask: o.ask } : {}),
+    }
     if (barrier) sctx.barrier = barrier
     let result: StepResult
     try {

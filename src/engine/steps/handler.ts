@@ -35,6 +35,8 @@ export interface StepContext {
   ask?: (question: string) => Promise<boolean>
   /** Time between SSH attempts while a host comes back. */
   reconnectEveryMs: number
+  /** Every host of the run and this host's batch (a migration step must never pick a host of its own batch). */
+  fleet: { hosts: readonly HostSpec[]; batch: readonly string[] }
   /** Fleet-wide tier barrier for this step and batch (stop/start with tiers). */
   barrier?: PhaseBarrier
   at(): string

@@ -108,3 +108,13 @@ describe('formatRollingPlan (--check of reboot, drain and run)', () => {
     ])
   })
 })
+
+describe('step registry', () => {
+  it('each step kind has one handler, registered under its own kind', async () => {
+    const { STEP_HANDLERS } = await import('../../../src/engine/steps/registry.js')
+    for (const [kind, handler] of Object.entries(STEP_HANDLERS)) expect(handler.kind).toBe(kind)
+    expect(Object.keys(STEP_HANDLERS).sort()).toEqual(
+      ['assert', 'command', 'confirm', 'lock', 'pause', 'preflight', 'reboot', 'start', 'stop', 'unlock', 'wait_for_ssh'].sort(),
+    )
+  })
+})

@@ -225,3 +225,18 @@ describe('resume', () => {
     expect(r.hosts[0]?.steps?.map((s) => s.status)).toEqual(['skipped', 'skipped', 'skipped', 'skipped', 'ok', 'ok', 'ok'])
   })
 })
+
+describe('time limits run on the injected clock', () => {
+  it('a command that hangs is cut at its timeout', async () => {
+    const { clock, hosts, ctx, specs, events } = setup(['hv1'])
+    hosts[0]!.shellCommands.set(
+      'sleep infinity',
+      (o) =>
+        new Promise((resolve) => o.signal?.addEventListener('abort', () => resolve({ code: null, signal: 'TERM', stdout: '', stderr: '' }), { once: true })),
+    )
+    const r = await clock.runUntil(runRolling(specs, ctx, { steps: [{ kind: 'command', run: 'sleep infinity', timeoutMs: 5000 }] }), 60_000)
+    expect(r.hosts[0]?.error).toBe('command: `sleep infinity` exited by signal: ')
+    expect(stepEvents(events, 'failed')[0]?.at).toBe(5000)
+    expect(clock.pending).toBe(0)
+  })
+})

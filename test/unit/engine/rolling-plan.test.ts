@@ -118,3 +118,19 @@ describe('step registry', () => {
     )
   })
 })
+
+describe('planOnlyReport (the report of a --check rolling run)', () => {
+  it('lists every host as skipped with its planned steps, exit 0, nothing done', async () => {
+    const { planOnlyReport } = await import('../../../src/engine/rolling/check.js')
+    const plan = planRolling(names(2), { steps: maintenanceSteps({ stop: {} }) })
+    const r = planOnlyReport(plan, { command: 'drain', runId: 'r1', at: '2026-01-01T00:00:00.000Z' })
+    expect(r).toMatchObject({ command: 'drain', check: true, exitCode: 0 })
+    expect(r.hosts.map((h) => h.status)).toEqual(['skipped', 'skipped'])
+    expect(r.hosts[0]?.steps?.map((s) => `${s.step}: ${s.detail}`)).toEqual([
+      'preflight: planned: libvirt answers',
+      'lock: planned:',
+      'stop: planned: action=shutdown timeout=300s parallel=4',
+      'unlock: planned:',
+    ])
+  })
+})

@@ -186,6 +186,24 @@ describe('--tiers in a rolling run', () => {
     expect(at('shutdown', 'hv1-db')).toBeGreaterThanOrEqual(8000)
   })
 
+  it('on the way back, every host of a batch starts tier db before any host starts tier app', async () => {
+    const { clock, hosts, fake, ctx } = setup(['hv1', 'hv2'])
+    hosts[0]!.addGuest({ name: 'hv1-db', shutdownDelayMs: 1000 })
+    hosts[1]!.addGuest({ name: 'hv2-db', shutdownDelayMs: 9000 })
+    hosts[1]!.addGuest({ name: 'hv2-app', shutdownDelayMs: 1000 })
+    hosts[0]!.addGuest({ name: 'hv1-app', shutdownDelayMs: 1000 })
+    const vars = { guest_tiers: { '*-app': 'app', '*-db': 'db' } }
+    const specs = ['hv1', 'hv2'].map((n) => hostSpec(n, { vars }))
+    const steps = maintenanceSteps({ stop: { tiers: ['app', 'db'], pollMs: 500 }, reboot: { command: 'reboot' }, start: { tiers: ['app', 'db'] } })
+    hosts[1]!.rebootDownMs = 20_000
+    const r = await clock.runUntil(runRolling(specs, ctx, { steps, reconnectEveryMs: 1000 }))
+    expect(r.exitCode).toBe(0)
+    const startAt = (name: string) =>
+      fake.log.find((x) => x.argv[3] === 'start' && hosts.some((h) => h.guests.find((g) => g.uuid === x.argv[4])?.name === name))?.at
+    // hv2 is back last (its db stops slowly and its reboot is long): hv1's app waits for hv2's db to start.
+    expect(startAt('hv1-app')).toBeGreaterThanOrEqual(startAt('hv2-db')!)
+  })
+
   it('a host that fails before its stop step is not waited for', async () => {
     const { clock, hosts, ctx } = setup(['hv1', 'hv2'])
     hosts[0]!.addGuest({ name: 'hv1-db' })

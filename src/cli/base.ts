@@ -16,12 +16,14 @@ import { renderSummary } from '../render/summary.js'
 import { applySshConfig, loadSshConfig } from '../ssh/ssh-config.js'
 import { createSshTransport } from '../ssh/ssh-transport.js'
 import type { Transport } from '../ssh/transport.js'
-import { attachJournal, digestInventory, failedHosts, Journal, listRuns, newRunId, readRun, resolveStateDir } from '../state/journal.js'
+import { attachJournal, completedSteps, digestInventory, failedHosts, Journal, listRuns, newRunId, readRun, resolveStateDir } from '../state/journal.js'
 import { realClock } from '../core/clock.js'
 import type { HostJob } from '../engine/fleet.js'
 import { runFleet } from '../engine/fleet.js'
 import type { StartOptions, StopOptions } from '../engine/plan.js'
-import { runRolling, type HostStep, type RollingOptions } from '../engine/rolling.js'
+import { planRolling, runRolling, type HostStep, type PlanOptions, type RollingOptions } from '../engine/rolling.js'
+import { planOnlyReport } from '../engine/rolling/check.js'
+import { formatRollingPlan, rollingPlanToJson } from '../render/rolling-plan.js'
 import { PhaseBarrier } from '../engine/ordering.js'
 import { parseSerial } from '../engine/batches.js'
 import { createInterface } from 'node:readline/promises'
@@ -341,6 +343,20 @@ export abstract class FleetCommand extends Command {
   }): Promise<RunReport> {
     const { flags } = req
     const hosts = req.hosts ?? (await this.resolveHosts(flags))
+    const planOptions: PlanOptions = {
+      steps: req.steps,
+      ...(flags.serial ? { serial: parseSerial(flags.serial) } : {}),
+      maxFailPercentage: flags['max-fail-percentage'] ?? 0,
+      ...(flags.pause ? { pauseMs: parseDuration(flags.pause, '--pause') } : {}),
+      ...req.rolling,
+    }
+    // --check prints the plan (batches, hosts, steps with their options): pure, nothing is connected to.
+    if (flags.check) {
+      const plan = planRolling(hosts, planOptions)
+      process.stdout.write((flags.json ? rollingPlanToJson(plan) : formatRollingPlan(plan, `${req.command} --check`)) + '\n')
+      process.exitCode = ExitCode.ok
+      return planOnlyReport(plan, { command: req.command, runId: newRunId(), at: realClock.wallTime().toISOString() })
+    }
     const signal = this.trapSignals()
     const { bus, done } = this.bus(flags)
     let journal: Journal | undefined
@@ -348,7 +364,7 @@ export abstract class FleetCommand extends Command {
     if (flags['resume-run']) {
       const stateDir = resolveStateDir({ stateDir: flags['state-dir'] })
       const records = readRun(stateDir, flags['resume-run'])
-      completed = new Set(records.flatMap((r) => (r.type === 'step' && r.status === 'ok' && r.guest === undefined ? [`${r.host}/${r.step}`] : [])))
+      completed = completedSteps(records)
       journal = Journal.open(stateDir, flags['resume-run'])
       attachJournal(bus, journal, (err) => process.stderr.write(`virtfleet: warning: journal write failed: ${errorMessage(err)}\n`))
     } else if (req.journal) {
@@ -388,16 +404,12 @@ export abstract class FleetCommand extends Command {
         signal,
       }
       const report = await runRolling(hosts, ctx, {
-        steps: flags.check ? req.steps.filter((s) => s.kind === 'stop' || s.kind === 'start' || s.kind === 'preflight') : req.steps,
-        ...(flags.serial ? { serial: parseSerial(flags.serial) } : {}),
-        maxFailPercentage: flags['max-fail-percentage'] ?? 0,
-        ...(flags.pause ? { pauseMs: parseDuration(flags.pause, '--pause') } : {}),
+        ...planOptions,
         ...(flags.confirm && ask
           ? { confirm: (b: { index: number; of: number; hosts: string[] }) => ask(`start batch ${b.index + 1}/${b.of} (${b.hosts.join(', ')})?`) }
           : {}),
         ...(ask ? { ask } : {}),
         ...(completed ? { completed } : {}),
-        ...req.rolling,
       })
       return await this.conclude(report, flags, done, journal)
     } finally {

@@ -57,6 +57,7 @@ export default class Run extends FleetCommand {
             ...(compiled.rolling.serial ? { serial: compiled.rolling.serial } : {}),
             ...(compiled.rolling.maxFailPercentage !== undefined ? { maxFailPercentage: compiled.rolling.maxFailPercentage } : {}),
             ...(compiled.rolling.ignoreErrors ? { ignoreErrors: compiled.rolling.ignoreErrors } : {}),
+            ...(compiled.rolling.order ? { order: compiled.rolling.order } : {}),
             stepPrefix: `play${playIndex + 1}.`,
           },
         })

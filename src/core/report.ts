@@ -101,8 +101,12 @@ export interface RunReport {
   hosts: HostReport[]
 }
 
+/**
+ * Each guest counts once per host, by its last row: a rolling reboot reports a guest's stop and its start, and the
+ * start is the outcome that counts.
+ */
 export function summarize(hosts: HostReport[]): RunSummary {
-  const guests = hosts.flatMap((h) => h.guests)
+  const guests = hosts.flatMap((h) => [...new Map(h.guests.map((g) => [`${g.uri} ${g.uuid}`, g])).values()])
   return {
     hosts: hosts.length,
     hostsOk: hosts.filter((h) => h.status === 'ok').length,

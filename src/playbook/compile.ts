@@ -32,18 +32,32 @@ function toHostStep(s: Step): HostStep {
     case 'start':
       return { kind: 'start', options: { startDelayMs: s.startDelayMs, syncTime: s.syncTime, parallel: s.parallel, timeoutMs: s.timeoutMs } }
     case 'reboot':
-      return { kind: 'reboot', command: s.command, rebootTimeoutMs: s.rebootTimeoutMs, connectTimeoutMs: s.connectTimeoutMs }
+      return defined({
+        kind: 'reboot',
+        command: s.command,
+        rebootTimeoutMs: s.rebootTimeoutMs,
+        connectTimeoutMs: s.connectTimeoutMs,
+        postRebootDelayMs: s.postRebootDelayMs,
+        testCommand: s.testCommand,
+      })
     case 'wait_for_ssh':
-      return { kind: 'wait_for_ssh', timeoutMs: s.timeoutMs }
+      return defined({ kind: 'wait_for_ssh', timeoutMs: s.timeoutMs, delayMs: s.delayMs, intervalMs: s.intervalMs })
     case 'command':
       return { kind: 'command', run: s.run, become: s.become, timeoutMs: s.timeoutMs }
     case 'pause':
-      return s.prompt ? { kind: 'confirm', prompt: s.prompt } : { kind: 'pause', ms: s.durationMs ?? 0 }
+      // A prompt alone waits for the operator; with a duration, the prompt is shown for that long (as Ansible).
+      if (s.prompt && s.durationMs === undefined) return { kind: 'confirm', prompt: s.prompt }
+      return defined({ kind: 'pause', ms: s.durationMs ?? 0, prompt: s.prompt })
     case 'confirm':
       return { kind: 'confirm', prompt: s.prompt ?? 'Continue?' }
     case 'assert':
-      return { kind: 'assert', guests: s.guests }
+      return defined({ kind: 'assert', guests: s.guests, msg: s.msg })
   }
+}
+
+/** Drop options left out, so a compiled step lists only what the play says. */
+function defined<T extends object>(step: T): T {
+  return Object.fromEntries(Object.entries(step).filter(([, v]) => v !== undefined)) as T
 }
 
 export function compilePlay(play: Play): CompiledPlay {
@@ -64,6 +78,7 @@ export function compilePlay(play: Play): CompiledPlay {
     rolling: {
       ...(play.serial ? { serial: play.serial } : {}),
       ...(play.maxFailPercentage !== undefined ? { maxFailPercentage: play.maxFailPercentage } : {}),
+      ...(play.order ? { order: play.order } : {}),
       steps,
       ignoreErrors,
     },
@@ -77,6 +92,7 @@ export function compilePlay(play: Play): CompiledPlay {
         ? { fallback: (Array.isArray(v.fallback) ? v.fallback : String(v.fallback).split(',')).map((x) => String(x).trim()) as Action[] }
         : {}),
       ...(typeof v.reboot_command === 'string' ? { rebootCommand: v.reboot_command } : {}),
+      ...(typeof v.port === 'number' ? { port: v.port } : {}),
       vars: { ...host.vars, ...v },
     }),
   }

@@ -3,7 +3,8 @@
 
 import type { SerialSpec } from '../engine/batches.js'
 import type { Action } from '../core/types.js'
-import type { HOST_ORDERS, StepKind } from './spec.js'
+import type { HostOrder } from '../engine/rolling/types.js'
+import type { StepKind } from './spec.js'
 
 export interface SourcePos {
   file: string
@@ -78,7 +79,7 @@ export interface AssertStep extends StepBase {
 
 export type Step = ShutdownStep | SuspendStep | StartStep | RebootStep | WaitForSshStep | CommandStep | PauseStep | ConfirmStep | AssertStep
 
-export type HostOrder = (typeof HOST_ORDERS)[number]
+export type { HostOrder }
 
 export interface Play {
   name: string

@@ -14,6 +14,7 @@ import type { GuestReport, HostReport, HostStatus, RunReport, RunSummary } from 
 import { summarize } from '../core/report.js'
 import { ExitCode } from '../core/exit-codes.js'
 import { InputError, UsageError } from '../core/errors.js'
+import { stepKey } from '../core/step-key.js'
 
 export const JOURNAL_VERSION = 1
 /** How long an event may wait in memory before it is written and fsynced with the ones around it. */
@@ -422,9 +423,7 @@ function findLast<T extends JournalRecord>(records: JournalRecord[], pred: (r: J
   return undefined
 }
 
-export function stepKey(host: string, guest: string | undefined, step: string): string {
-  return `${host}/${guest ?? ''}/${step}`
-}
+export { stepKey }
 
 /** Steps whose latest status is `ok`, keyed `${host}/${guest ?? ''}/${step}`: what a resume must not redo. */
 export function completedSteps(records: readonly JournalRecord[]): Set<string> {

@@ -62,6 +62,8 @@ export class FakeHost {
   /** Drop the connection at this many execs (simulates a lost link). */
   loseConnectionAfterExecs?: number
   execCount = 0
+  /** Answers to `sh -c LINE` for other lines (playbook commands, reboot test commands). */
+  readonly shellCommands = new Map<string, (options: ExecOptions) => ExecResult | Promise<ExecResult>>()
 
   constructor(
     readonly name: string,
@@ -133,6 +135,8 @@ export class FakeHost {
         return ok()
       }
       if (rest[1] === 'reboot') return this.reboot()
+      const scripted = this.shellCommands.get(rest[1] as string)
+      if (scripted) return scripted(options)
       if (rest[1]?.startsWith('d=/var/lib/libvirt/qemu/save')) return ok('/dev/vda 1000 10 100000000 1% /\n')
       return fail(`fake host cannot run sh script ${rest[1]}`)
     }

@@ -8,6 +8,7 @@ import { maintenanceSteps, parseBalloonTotal, runRolling } from '../../../src/en
 import { savedListPath } from '../../../src/state/saved-list.js'
 import { lockDir } from '../../../src/state/host-lock.js'
 import { FakeTransport, hostSpec } from '../../support/fake-fleet.js'
+import { stepKey } from '../../../src/core/step-key.js'
 
 const REBOOT: HostStep[] = maintenanceSteps({
   stop: { fallback: ['destroy'], timeoutMs: 10_000 },
@@ -76,7 +77,7 @@ describe('rolling reboot', () => {
 
   it('resume skips the host steps a previous attempt finished', async () => {
     const { clock, hosts, ctx, specs, transport } = fleet(1)
-    const completed = new Set(['hv1/preflight#0', 'hv1/lock#1', 'hv1/stop#2', 'hv1/reboot#3'])
+    const completed = new Set(['preflight#0', 'lock#1', 'stop#2', 'reboot#3'].map((step) => stepKey('hv1', undefined, step)))
     for (const g of hosts[0]!.guests) g.state = 'shut off'
     hosts[0]!.files.set(
       savedListPath(),

@@ -73,7 +73,7 @@ export function parseSteps(src: Source, node: Node | null, keyAt: number): Step[
   }
   const steps: Step[] = []
   for (const item of node.items) {
-    const step = parseStep(src, src.deref(item as Node | null), src.at(item as Node | null, src.at(node)))
+    const step = parseStep(src, item as Node | null, src.at(node))
     if (step) steps.push(step)
   }
   return steps
@@ -112,8 +112,10 @@ function unknownPlayKeyHint(key: string): string | undefined {
   return stepKindOf(key) ? 'steps go in a list under "steps:"' : undefined
 }
 
-export function parsePlay(src: Source, node: Node | null, index: number, fallbackAt: number): Play | undefined {
-  const at = src.at(node, fallbackAt)
+/** `written` is the list item as written (an alias points problems at itself, not at its anchor). */
+export function parsePlay(src: Source, written: Node | null, index: number, fallbackAt: number): Play | undefined {
+  const node = src.deref(written)
+  const at = src.at(written, fallbackAt)
   if (!isMap(node)) {
     src.issue(at, `play ${index + 1}: expected a mapping with hosts: and steps:, got ${src.describe(node)}`)
     return undefined

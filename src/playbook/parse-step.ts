@@ -41,8 +41,10 @@ export function unknownKey(src: Source, pair: Pair, where: string, allowed: read
   src.issue(at, `unknown key "${key}" in ${where} (${hint})`)
 }
 
-export function parseStep(src: Source, node: Node | null, fallbackAt: number): Step | undefined {
-  const at = src.at(node, fallbackAt)
+/** `item` is the list item as written (an alias points problems at itself, not at its anchor). */
+export function parseStep(src: Source, item: Node | null, fallbackAt: number): Step | undefined {
+  const node = src.deref(item)
+  const at = src.at(item, fallbackAt)
   if (isScalar(node) && typeof node.value === 'string') return parseBareStep(src, node.value, at)
   if (!isMap(node)) {
     src.issue(at, `a step must be a mapping such as "- reboot: { reboot_timeout: 10m }", got ${src.describe(node)}`)

@@ -63,7 +63,7 @@ function parsePlays(src: Source, root: Node | null): Play[] {
   if (root.items.length === 0) src.issue(src.at(root), 'the playbook has no plays')
   const plays: Play[] = []
   root.items.forEach((item, i) => {
-    const play = parsePlay(src, src.deref(item as Node | null), i, src.at(item as Node | null, src.at(root)))
+    const play = parsePlay(src, item as Node | null, i, src.at(root))
     if (play) plays.push(play)
   })
   return plays

@@ -7,8 +7,11 @@ import { Lexer, isAlias, isMap, isScalar, isSeq, parseDocument, visit, type Alia
 import { IssueList } from './issues.js'
 import type { SourcePos } from './types.js'
 
-/** Playbooks are small; past this size a file is refused before parsing (yaml is slow on large broken input). */
-export const MAX_PLAYBOOK_BYTES = 64 * 1024
+/**
+ * Playbooks are small (the examples are 1-2 KiB); past this size a file is refused before parsing. yaml needs about
+ * half a second of CPU for 32 KiB of the worst broken input (thousands of errors), and the bound is one second.
+ */
+export const MAX_PLAYBOOK_BYTES = 32 * 1024
 /** Deepest nesting of flow collections, or of block indicators on one line, accepted. */
 export const MAX_NESTING = 64
 
@@ -113,7 +116,7 @@ export class Source {
     const bytes = Buffer.byteLength(this.text, 'utf8')
     if (bytes > MAX_PLAYBOOK_BYTES) {
       const cut = Buffer.from(this.text, 'utf8').subarray(0, MAX_PLAYBOOK_BYTES).toString('utf8').length
-      this.issue(Math.min(cut, this.text.length), `the playbook is ${kib(bytes)}; playbooks are limited to ${kib(MAX_PLAYBOOK_BYTES)}`)
+      this.issue(Math.min(cut, this.text.length), `the playbook is larger than ${MAX_PLAYBOOK_BYTES / 1024} KiB, the limit for a playbook`)
       this.issues.throwIfAny()
     }
     const deep = tooDeepAt(this.text)
@@ -150,13 +153,9 @@ export class Source {
   }
 }
 
-function kib(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${Math.ceil(bytes / 1024)} KiB`
-}
-
 /**
  * Offset where flow collections ([ {) nest deeper than MAX_NESTING, or where one line holds more block indicators
- * (- ? :) than that; the yaml parser's time grows with the square of such nesting. The lexer is linear.
+ * (- ? : outside flow collections) than that; the yaml parser's time grows with the square of such nesting. The lexer is linear.
  */
 function tooDeepAt(text: string): number | undefined {
   let offset = 0
@@ -166,7 +165,7 @@ function tooDeepAt(text: string): number | undefined {
     if (CONTROL_TOKENS.has(token)) continue
     if (token === '[' || token === '{') flow++
     else if (token === ']' || token === '}') flow = Math.max(0, flow - 1)
-    else if (token === '-' || token === '?' || token === ':') onLine++
+    else if (flow === 0 && (token === '-' || token === '?' || token === ':')) onLine++
     else if (token === '\n' || token === '\r\n') onLine = 0
     if (flow > MAX_NESTING || onLine > MAX_NESTING) return offset
     offset += token.length

@@ -75,6 +75,15 @@ describe('names of Object.prototype members are ordinary unknown names', () => {
   )
 })
 
+describe('minimal inputs found by the fuzzer (test/fuzz/playbook.fuzz.test.ts)', () => {
+  it('__proto__ under a step kind (a TypeError before)', () => {
+    expect(problems('- hosts: []\n  steps:\n    - shutdown:\n        __proto__: {}\n')).toEqual([
+      '1:10: hosts: expected a host pattern, got an empty list',
+      '4:9: unknown key "__proto__" in shutdown options (allowed: action, fallback, timeout, host_timeout, parallel)',
+    ])
+  })
+})
+
 describe('numbers: NaN, Infinity, huge values and waits past the timer limit', () => {
   it('max_fail_percentage: .nan', () => {
     expect(problems(play('    - reboot\n', '  max_fail_percentage: .nan\n'))).toEqual([

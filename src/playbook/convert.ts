@@ -10,7 +10,10 @@ import type { ParamSpec, ParamType } from './spec.js'
 import { closest } from './suggest.js'
 import type { Source } from './yaml-source.js'
 
-/** Node's timers overflow past 2^31-1 ms (they fire at once): no wait may be longer. */
+/**
+ * Node's timers overflow past 2^31-1 ms (they fire at once): no wait may be longer. A backstop: the duration parser
+ * (core/duration.ts) states the real, lower maximum.
+ */
 export const MAX_WAIT_MS = 2 ** 31 - 1
 
 interface Value {
@@ -37,15 +40,20 @@ function checkWait(v: Value, ms: number): number | undefined {
   return undefined
 }
 
-const duration: Converter<'duration'> = (v) => {
-  const s = scalarOf(v.node)
-  if (typeof s !== 'string' && typeof s !== 'number') return wrong(v, 'a duration (90, 90s, 5m, 1h30m)')
+/** Through the one duration parser, so its maximum applies; a typed error from it becomes an issue here. */
+function durationMs(v: Value, written: string | number): number | undefined {
   try {
-    return checkWait(v, parseDuration(s, v.what))
+    return checkWait(v, parseDuration(written, v.what))
   } catch (err) {
     v.src.issue(v.at, errorMessage(err))
     return undefined
   }
+}
+
+const duration: Converter<'duration'> = (v) => {
+  const s = scalarOf(v.node)
+  if (typeof s !== 'string' && typeof s !== 'number') return wrong(v, 'a duration (90, 90s, 5m, 1h30m)')
+  return durationMs(v, s)
 }
 
 const number = (v: Value, p: Extract<ParamType, { type: 'integer' | 'number' }>): unknown => {
@@ -53,7 +61,7 @@ const number = (v: Value, p: Extract<ParamType, { type: 'integer' | 'number' }>)
   const s = scalarOf(v.node)
   if (typeof s !== 'number' || !Number.isFinite(s)) return wrong(v, range)
   if ((p.type === 'integer' && !Number.isInteger(s)) || s < p.min || (p.max !== undefined && s > p.max)) return wrong(v, range)
-  return p.type === 'number' && p.scaleMs ? checkWait(v, Math.round(s * p.scaleMs)) : s
+  return p.type === 'number' && p.durationUnit ? durationMs(v, `${s}${p.durationUnit}`) : s
 }
 
 const boolean: Converter<'boolean'> = (v) => {

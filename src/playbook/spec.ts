@@ -21,7 +21,8 @@ export const STEP_HINTS: Readonly<Record<string, StepKind>> = {
 export type ParamType =
   | { type: 'duration' }
   | { type: 'integer'; min: number; max?: number }
-  | { type: 'number'; min: number; max?: number; scaleMs?: number }
+  /** With `durationUnit`, a number of that unit read as a duration (same maximum as every duration). */
+  | { type: 'number'; min: number; max?: number; durationUnit?: 'm' }
   | { type: 'boolean' }
   | { type: 'string' }
   | { type: 'enum'; values: readonly string[] }
@@ -112,7 +113,7 @@ export const STEP_SPECS: Readonly<Record<StepKind, StepSpec>> = {
     oneOf: ['seconds', 'minutes', 'prompt'],
     params: {
       seconds: p({ type: 'duration' }, 'durationMs', 'Seconds (or a duration such as 90s, 2m) to wait.'),
-      minutes: p({ type: 'number', min: 0, scaleMs: 60_000 }, 'durationMs', 'Minutes to wait.'),
+      minutes: p({ type: 'number', min: 0, durationUnit: 'm' }, 'durationMs', 'Minutes to wait.'),
       prompt: p({ type: 'string' }, 'prompt', 'Message shown while waiting for Enter.'),
     },
   },

@@ -4,7 +4,18 @@
 // The schema is for editors (completion, hover); the parser stays the authority (it also checks patterns).
 
 import { ACTIONS } from '../core/types.js'
-import { HOST_ORDERS, KNOWN_VARS, PLAY_KEYS, STEP_ALIASES, STEP_COMMON_KEYS, STEP_KINDS, STEP_SPECS, type ParamSpec, type StepKind } from './spec.js'
+import {
+  HOST_ORDERS,
+  INVENTORY_ONLY_VARS,
+  KNOWN_VARS,
+  PLAY_KEYS,
+  STEP_ALIASES,
+  STEP_COMMON_KEYS,
+  STEP_KINDS,
+  STEP_SPECS,
+  type ParamSpec,
+  type StepKind,
+} from './spec.js'
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json }
 
@@ -39,7 +50,7 @@ function stepSchema(written: string, kind: StepKind): { [k: string]: Json } {
     additionalProperties: false,
     properties: Object.fromEntries(Object.entries(spec.params).map(([k, s]) => [k, paramSchema(s)])),
     ...(spec.required ? { required: [...spec.required] } : {}),
-    ...(spec.oneOf ? { anyOf: spec.oneOf.map((k) => ({ required: [k] })) } : {}),
+    ...(spec.oneOf ? { oneOf: spec.oneOf.map((k) => ({ required: [k] })) } : {}),
   }
   const alternatives: Json[] = [options]
   if (!spec.required && !spec.oneOf) alternatives.push({ type: 'null' })
@@ -109,7 +120,11 @@ export function playbookJsonSchema(): { [k: string]: Json } {
           vars: {
             type: ['object', 'null'],
             description: PLAY_KEYS.vars,
-            properties: Object.fromEntries(Object.entries(KNOWN_VARS).map(([k, s]) => [k, paramSchema(s)])),
+            properties: {
+              ...Object.fromEntries(Object.entries(KNOWN_VARS).map(([k, s]): [string, Json] => [k, paramSchema(s)])),
+              // Connection settings come from the inventory; the parser refuses them in a play.
+              ...Object.fromEntries(INVENTORY_ONLY_VARS.map((k): [string, Json] => [k, false])),
+            },
             additionalProperties: true,
           },
           steps: { type: 'array', minItems: 1, description: PLAY_KEYS.steps, items: { $ref: '#/$defs/step' } },

@@ -21,7 +21,8 @@ export const STEP_HINTS: Readonly<Record<string, StepKind>> = {
 export type ParamType =
   | { type: 'duration' }
   | { type: 'integer'; min: number; max?: number }
-  | { type: 'number'; min: number; max?: number; scaleMs?: number }
+  /** With `durationUnit`, a number of that unit read as a duration (same maximum as every duration). */
+  | { type: 'number'; min: number; max?: number; durationUnit?: 'm' }
   | { type: 'boolean' }
   | { type: 'string' }
   | { type: 'enum'; values: readonly string[] }
@@ -43,9 +44,12 @@ export interface StepSpec {
   /** `- command: uptime` sets this param from a scalar. */
   shorthand?: string
   required?: readonly string[]
-  /** At least one of these must be given. */
+  /** Exactly one of these must be given. */
   oneOf?: readonly string[]
 }
+
+/** The same bound as the inventory's `parallel`. */
+const MAX_PARALLEL = 1_000_000
 
 const action: ParamType = { type: 'enum', values: ACTIONS }
 const p = (param: ParamType, field: string, description: string): ParamSpec => ({ param, field, description })
@@ -54,7 +58,7 @@ const stopParams = {
   fallback: p({ type: 'actions' }, 'fallback', 'Actions tried in order when the previous one fails or times out.'),
   timeout: p({ type: 'duration' }, 'timeoutMs', 'Per-guest time allowed for each action.'),
   host_timeout: p({ type: 'duration' }, 'hostTimeoutMs', 'Budget for the whole host; past it, remaining guests escalate.'),
-  parallel: p({ type: 'integer', min: 1 }, 'parallel', 'Guests handled at once on one host.'),
+  parallel: p({ type: 'integer', min: 1, max: MAX_PARALLEL }, 'parallel', 'Guests handled at once on one host.'),
 } as const
 
 export const STEP_SPECS: Readonly<Record<StepKind, StepSpec>> = {
@@ -71,7 +75,7 @@ export const STEP_SPECS: Readonly<Record<StepKind, StepSpec>> = {
     params: {
       start_delay: p({ type: 'duration' }, 'startDelayMs', 'Pause between two guest starts on one host.'),
       sync_time: p({ type: 'boolean' }, 'syncTime', 'Set the guest clock after resuming (needs the guest agent).'),
-      parallel: p({ type: 'integer', min: 1 }, 'parallel', 'Guests started at once on one host.'),
+      parallel: p({ type: 'integer', min: 1, max: MAX_PARALLEL }, 'parallel', 'Guests started at once on one host.'),
       timeout: p({ type: 'duration' }, 'timeoutMs', 'Time allowed for each guest to start.'),
     },
   },
@@ -104,12 +108,12 @@ export const STEP_SPECS: Readonly<Record<StepKind, StepSpec>> = {
     },
   },
   pause: {
-    description: 'Wait a fixed time, or until the operator presses Enter (prompt).',
+    description: 'Wait a fixed time (seconds or minutes), or until the operator presses Enter (prompt).',
     shorthand: 'seconds',
     oneOf: ['seconds', 'minutes', 'prompt'],
     params: {
       seconds: p({ type: 'duration' }, 'durationMs', 'Seconds (or a duration such as 90s, 2m) to wait.'),
-      minutes: p({ type: 'number', min: 0, scaleMs: 60_000 }, 'durationMs', 'Minutes to wait.'),
+      minutes: p({ type: 'number', min: 0, durationUnit: 'm' }, 'durationMs', 'Minutes to wait.'),
       prompt: p({ type: 'string' }, 'prompt', 'Message shown while waiting for Enter.'),
     },
   },
@@ -152,9 +156,54 @@ export type PlayKey = keyof typeof PLAY_KEYS
 export const KNOWN_VARS: Readonly<Record<string, ParamSpec>> = {
   timeout: p({ type: 'duration' }, 'timeout', 'Per-guest action timeout.'),
   host_timeout: p({ type: 'duration' }, 'host_timeout', 'Per-host budget.'),
-  parallel: p({ type: 'integer', min: 1 }, 'parallel', 'Guests handled at once per host.'),
+  parallel: p({ type: 'integer', min: 1, max: MAX_PARALLEL }, 'parallel', 'Guests handled at once per host.'),
   action: p(action, 'action', 'Default stop action.'),
   fallback: p({ type: 'actions' }, 'fallback', 'Default fallback chain.'),
   reboot_command: p({ type: 'string' }, 'reboot_command', 'Default reboot command.'),
   port: p({ type: 'integer', min: 1, max: 65535 }, 'port', 'SSH port.'),
 }
+
+/**
+ * Inventory settings a play's vars cannot change: hosts are resolved (address, user, become, ...) before a play's
+ * vars are applied, so these would be silently ignored. The parser rejects them and points at the inventory.
+ */
+export const INVENTORY_ONLY_VARS: readonly string[] = [
+  'address',
+  'ansible_host',
+  'ansible_ssh_host',
+  'ansible_port',
+  'ansible_ssh_port',
+  'user',
+  'ansible_user',
+  'ansible_ssh_user',
+  'identity_file',
+  'ansible_ssh_private_key_file',
+  'ansible_private_key_file',
+  'jump',
+  'known_hosts_files',
+  'host_key_checking',
+  'uris',
+  'libvirt_uris',
+  'become',
+  'ansible_become',
+  'become_user',
+  'ansible_become_user',
+  'state_dir',
+  'ansible_ssh_common_args',
+]
+
+// Lookups by user-written names: own properties only, so `toString`, `constructor` or `__proto__` in a playbook
+// are unknown names, never Object.prototype members.
+function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined
+}
+
+/** The step kind a written name stands for (aliases resolved). */
+export function stepKindOf(name: string): StepKind | undefined {
+  return (STEP_KINDS as readonly string[]).includes(name) ? (name as StepKind) : own(STEP_ALIASES, name)
+}
+export const stepHint = (name: string): StepKind | undefined => own(STEP_HINTS, name)
+export const commonKeySpec = (name: string): ParamSpec | undefined => own(STEP_COMMON_KEYS, name)
+export const stepParamSpec = (kind: StepKind, name: string): ParamSpec | undefined => own(STEP_SPECS[kind].params, name)
+export const knownVarSpec = (name: string): ParamSpec | undefined => own(KNOWN_VARS, name)
+export const isPlayKey = (name: string): name is PlayKey => Object.hasOwn(PLAY_KEYS, name)

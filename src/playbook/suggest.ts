@@ -18,14 +18,17 @@ export function editDistance(a: string, b: string): number {
 /** The closest candidate within a third of the word's length (at least 2 edits), if any. */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
   const w = word.toLowerCase()
+  const limit = Math.max(2, Math.floor(word.length / 3))
   let best: string | undefined
   let bestD = Infinity
   for (const c of candidates) {
+    // The distance is at least the length difference: skip the quadratic table when it cannot be close enough.
+    if (Math.abs(w.length - c.length) > limit) continue
     const dist = editDistance(w, c)
     if (dist < bestD) {
       best = c
       bestD = dist
     }
   }
-  return bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined
+  return bestD <= limit ? best : undefined
 }

@@ -74,8 +74,8 @@ function parseBareStep(src: Source, written: string, at: number): Step | undefin
     return undefined
   }
   const spec = STEP_SPECS[kind]
-  if (spec.required?.length || spec.oneOf?.length) {
-    src.issue(at, `step "${written}" needs options: ${(spec.required ?? spec.oneOf ?? []).join(spec.required ? ', ' : ' or ')}`)
+  if (spec.required?.length || spec.oneOf?.length || spec.anyOf?.length) {
+    src.issue(at, `step "${written}" needs options: ${(spec.required ?? spec.oneOf ?? spec.anyOf ?? []).join(spec.required ? ', ' : ' or ')}`)
     return undefined
   }
   return { kind, name: kind, ignoreErrors: false, pos: src.posOf(at) } as Step
@@ -185,6 +185,8 @@ class StepOptions {
     for (const r of this.spec.required ?? []) if (!this.seen.includes(r)) this.src.issue(kindAt, `${this.written}: "${r}" is required`)
     const oneOf = this.spec.oneOf
     if (oneOf && !oneOf.some((k) => this.seen.includes(k))) this.src.issue(kindAt, `${this.written}: give one of ${oneOf.join(', ')}`)
+    const anyOf = this.spec.anyOf
+    if (anyOf && !anyOf.some((k) => this.seen.includes(k))) this.src.issue(kindAt, `${this.written}: give at least one of ${anyOf.join(', ')}`)
   }
 
   /** `oneOf` options exclude each other: the one already given, if any. */

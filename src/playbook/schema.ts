@@ -51,9 +51,10 @@ function stepSchema(written: string, kind: StepKind): { [k: string]: Json } {
     properties: Object.fromEntries(Object.entries(spec.params).map(([k, s]) => [k, paramSchema(s)])),
     ...(spec.required ? { required: [...spec.required] } : {}),
     ...(spec.oneOf ? { oneOf: spec.oneOf.map((k) => ({ required: [k] })) } : {}),
+    ...(spec.anyOf ? { anyOf: spec.anyOf.map((k) => ({ required: [k] })) } : {}),
   }
   const alternatives: Json[] = [options]
-  if (!spec.required && !spec.oneOf) alternatives.push({ type: 'null' })
+  if (!spec.required && !spec.oneOf && !spec.anyOf) alternatives.push({ type: 'null' })
   if (spec.shorthand) alternatives.push(paramSchema(spec.params[spec.shorthand] as ParamSpec))
   return {
     type: 'object',

@@ -46,6 +46,8 @@ export interface StepSpec {
   required?: readonly string[]
   /** Exactly one of these must be given. */
   oneOf?: readonly string[]
+  /** At least one of these must be given (params that set the same field still exclude each other). */
+  anyOf?: readonly string[]
 }
 
 /** The same bound as the inventory's `parallel`. */
@@ -108,9 +110,10 @@ export const STEP_SPECS: Readonly<Record<StepKind, StepSpec>> = {
     },
   },
   pause: {
-    description: 'Wait a fixed time (seconds or minutes), or until the operator presses Enter (prompt).',
+    description:
+      'Wait a fixed time (seconds or minutes), or until the operator presses Enter (prompt alone); with both, the prompt is shown for that time (as Ansible).',
     shorthand: 'seconds',
-    oneOf: ['seconds', 'minutes', 'prompt'],
+    anyOf: ['seconds', 'minutes', 'prompt'],
     params: {
       seconds: p({ type: 'duration' }, 'durationMs', 'Seconds (or a duration such as 90s, 2m) to wait.'),
       minutes: p({ type: 'number', min: 0, durationUnit: 'm' }, 'durationMs', 'Minutes to wait.'),

@@ -193,8 +193,11 @@ describe('values as written and as the engine can use them', () => {
       '5:26: reboot.command: expected text without NUL characters, got a string ("x\\u0000")',
     ])
   })
-  it('pause takes exactly one of seconds, minutes and prompt (a prompt with a time would lose the time)', () => {
-    expect(problems(play('    - pause: { prompt: "Go?", seconds: 30 }\n'))).toEqual(['3:31: pause: use either "prompt" or "seconds", not both'])
+  it('pause takes seconds or minutes, not both; a prompt may come with either (shown for that time, as Ansible)', () => {
+    expect(problems(play('    - pause: { seconds: 30, minutes: 1 }\n'))).toEqual(['3:29: pause: use either "seconds" or "minutes", not both'])
+    const pb = parsePlaybookText(play('    - pause: { prompt: "Go?", seconds: 30 }\n'), FILE)
+    expect(pb.plays[0]?.steps[0]).toMatchObject({ kind: 'pause', prompt: 'Go?', durationMs: 30_000 })
+    expect(problems(play('    - pause: {}\n'))).toEqual(['3:7: pause: give at least one of seconds, minutes, prompt'])
   })
   it("a play's vars cannot set connection settings, which come from the inventory", () => {
     expect(problems(play('    - reboot\n', '  vars: { ansible_user: root, become: true, parallel: 2 }\n'))).toEqual([

@@ -34,8 +34,9 @@ describe('schemas/playbook.schema.json', () => {
     expect(validate(schema, [{ hosts: 'all', serial: 'yes', steps: ['reboot'] }])).not.toEqual([])
     expect(validate(schema, [{ steps: ['reboot'] }])).not.toEqual([])
   })
-  it('rejects what the parser rejects: pause with a prompt and a time, a connection setting in vars, parallel past one million', () => {
-    expect(validate(schema, [{ hosts: 'all', steps: [{ pause: { prompt: 'Go?', seconds: 30 } }] }])).not.toEqual([])
+  it('rejects what the parser rejects: a pause with no option, a connection setting in vars, parallel past one million', () => {
+    expect(validate(schema, [{ hosts: 'all', steps: [{ pause: {} }] }])).not.toEqual([])
+    expect(validate(schema, [{ hosts: 'all', steps: [{ pause: { prompt: 'Go?', seconds: 30 } }] }])).toEqual([])
     expect(validate(schema, [{ hosts: 'all', vars: { ansible_user: 'root' }, steps: ['reboot'] }])).not.toEqual([])
     expect(validate(schema, [{ hosts: 'all', steps: [{ start: { parallel: 2_000_000 } }] }])).not.toEqual([])
     expect(validate(schema, [{ hosts: 'all', vars: { custom: 1 }, steps: [{ pause: { prompt: 'Go?' } }, { pause: 30 }] }])).toEqual([])

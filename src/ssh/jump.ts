@@ -71,7 +71,8 @@ export function bastionSpec(jump: string, target: HostSpec, sshConfig: SSHConfig
     port: parsed.port ?? 22,
     user: parsed.user ?? defaultUser,
     jump: [],
-    explicit: { address: true, ...(parsed.port ? { port: true as const } : {}), ...(parsed.user ? { user: true as const } : {}) },
+    // The entry's host is the ssh_config lookup key, so HostName may replace it (as for `ssh -J gw`).
+    explicit: { ...(parsed.port ? { port: true as const } : {}), ...(parsed.user ? { user: true as const } : {}) },
   }
   return applySshConfig(spec, sshConfig, { home })
 }

@@ -119,7 +119,9 @@ export class SshTransport implements Transport {
     const attempts = this.opts.retries + 1
     let deadline: number | undefined
     for (let attempt = 1; ; attempt++) {
-      const release = await this.handshakes.acquire(closing)
+      const release = await this.handshakes.acquire(closing).catch((err: unknown) => {
+        throw mapConnectError(ep, err, attempt, this.opts.readyTimeoutMs).error
+      })
       deadline ??= clock.now() + this.opts.readyTimeoutMs
       let sock: Duplex | undefined
       let result: Awaited<ReturnType<typeof handshake>>

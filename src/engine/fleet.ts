@@ -34,6 +34,8 @@ export interface HostJobContext extends RunContext {
 export type HostJob = (ctx: HostJobContext) => Promise<{ guests: GuestReport[]; savedList?: { path: string; entries: number }; error?: string }>
 
 export async function runFleet(hosts: HostSpec[], ctx: RunContext, job: HostJob): Promise<RunReport> {
+  // Unusable connection settings (a malformed jump host) are bad input: refused before any host is touched.
+  for (const h of hosts) ctx.transport.checkHost?.(h)
   const at = () => ctx.clock.wallTime().toISOString()
   const startedAt = at()
   const t0 = ctx.clock.now()
@@ -60,8 +62,18 @@ export async function runFleet(hosts: HostSpec[], ctx: RunContext, job: HostJob)
         return finish({ status: ctx.signal?.aborted ? 'interrupted' : kind, error: errorMessage(err), guests: [] })
       }
       ctx.bus.emit({ type: 'host-connected', host: host.name, at: at() })
+      // A connection lost mid-run makes the host unreachable, whatever the job could still report about its guests.
+      let lost: Error | undefined
+      session.onClose((err) => {
+        if (err) lost = err
+      })
       try {
         const r = await job({ ...ctx, host, session, at })
+        if (lost) {
+          const error = `connection lost mid-run: ${errorMessage(lost)}`
+          ctx.bus.emit({ type: 'log', level: 'error', host: host.name, message: error, at: at() })
+          return finish({ status: 'unreachable', guests: r.guests, error, ...(r.savedList ? { savedList: r.savedList } : {}) })
+        }
         const failed = r.guests.some((g) => !g.ok)
         const interrupted = r.guests.some((g) => g.outcome === 'interrupted') || (ctx.signal?.aborted ?? false)
         const status = r.error ? 'failed' : interrupted && failed ? 'interrupted' : failed ? 'partial' : 'ok'

@@ -125,6 +125,11 @@ export function startHostJob(o: StartRunOptions): HostJob {
           }
         }
         const r = await watcher.waitFor(ref, 'running', plan.timeoutMs, interrupt)
+        if (r === 'lost') {
+          const msg = `start requested, then the connection was lost: state unknown (${errorMessage(watcher.lostError)})`
+          record('failed', msg)
+          return done({ outcome: 'not-started', ok: false, error: msg, inSavedList: !!t.entry })
+        }
         if (r !== 'reached') {
           const msg = r === 'timeout' ? `not running within ${plan.timeoutMs / 1000}s after start` : 'interrupted'
           record(r === 'timeout' ? 'timeout' : 'interrupted', msg)

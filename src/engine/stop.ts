@@ -5,6 +5,7 @@
 
 import { setMaxListeners } from 'node:events'
 import { errorMessage, UnreachableError } from '../core/errors.js'
+import { ConnectionLostError } from '../ssh/connect-errors.js'
 import type { HostSpec } from '../inventory/types.js'
 import type { Action } from '../core/types.js'
 import { VirshDriver } from '../libvirt/driver.js'
@@ -260,6 +261,7 @@ async function attempt(
       await driver.shutdown(g.uri, g.uuid, limits.interrupt)
       const r = await watcher.waitFor(ref, 'off', limits.timeoutMs, anySignal([limits.cut, limits.interrupt]))
       if (r === 'reached') return finish('ok')
+      if (r === 'lost') return finish('failed', lostWhile(action, watcher.lostError, true), true)
       return finish(
         r === 'timeout' ? 'timeout' : why(),
         r === 'timeout' ? `did not power off within ${limits.timeoutMs / 1000}s (ACPI ignored or slow)` : whyText(),
@@ -286,8 +288,15 @@ async function attempt(
       const state = await driver.state(g.uri, g.uuid).catch(() => 'unknown' as const)
       if (state === undefined || state === 'shut off') return finish('ok')
     }
-    return finish('failed', errorMessage(err), err instanceof UnreachableError)
+    if (err instanceof UnreachableError) return finish('failed', lostWhile(action, err, !(err instanceof ConnectionLostError) || err.commandSent), true)
+    return finish('failed', errorMessage(err))
   } finally {
     stepTimer.abort(TIMER_CANCELLED)
   }
+}
+
+/** What a lost connection leaves known about a guest: never asked (untouched), or asked and its state unknown. */
+function lostWhile(action: Action, err: Error | undefined, sent: boolean): string {
+  const why = err ? errorMessage(err) : 'connection lost'
+  return sent ? `${action} requested, then the connection was lost: state unknown (${why})` : `not touched: connection lost before ${action} was sent (${why})`
 }

@@ -1,5 +1,6 @@
 // Waits for guests to reach a state. Completion comes from one `virsh event --all --loop` stream per host and URI;
 // a slow domstate poll is only the safety net (lost events, a stream that could not start). No fixed sleeps.
+// A lost connection ends every wait at once with 'lost': nothing more can be learned about the host's guests.
 
 import { TIMER_CANCELLED, type Clock } from '../core/clock.js'
 import type { LineStream } from '../ssh/transport.js'
@@ -10,12 +11,14 @@ import { eventLoopArgv, parseEventLine } from './virsh.js'
 
 export type Want = 'off' | 'running'
 
+export type WaitResult = 'reached' | 'timeout' | 'aborted' | 'lost'
+
 interface Waiter {
   uri: string
   uuid: string
   name: string
   want: Want
-  resolve: (r: 'reached' | 'timeout' | 'aborted') => void
+  resolve: (r: WaitResult) => void
   checking: boolean
 }
 
@@ -29,12 +32,25 @@ export class StateWatcher {
   private streams: LineStream[] = []
   private pollTimer?: AbortController
   private closed = false
+  /** Why the host's connection was lost, once it was. */
+  lostError?: Error
 
   constructor(
     private readonly driver: VirshDriver,
     private readonly clock: Clock,
     private readonly pollMs = 5000,
-  ) {}
+  ) {
+    driver.session.onClose((err) => {
+      if (err) this.onLost(err)
+    })
+  }
+
+  private onLost(err: Error): void {
+    if (this.closed || this.lostError) return
+    this.lostError = err
+    for (const w of this.waiters) w.resolve('lost')
+    this.waiters.clear()
+  }
 
   /** Open the event stream for each URI; streams that fail leave the poll in charge. */
   start(uris: string[]): void {
@@ -78,16 +94,12 @@ export class StateWatcher {
     }
   }
 
-  /** Resolve 'reached' when the guest is in the wanted state, 'timeout' after timeoutMs, 'aborted' on signal. */
-  async waitFor(
-    g: { uri: string; uuid: string; name: string },
-    want: Want,
-    timeoutMs: number,
-    signal?: AbortSignal,
-  ): Promise<'reached' | 'timeout' | 'aborted'> {
+  /** Resolve 'reached' when the guest is in the wanted state, 'timeout' after timeoutMs, 'aborted' on signal, 'lost' with the connection. */
+  async waitFor(g: { uri: string; uuid: string; name: string }, want: Want, timeoutMs: number, signal?: AbortSignal): Promise<WaitResult> {
+    if (this.lostError) return 'lost'
     const timer = new AbortController()
     let waiter!: Waiter
-    const result = new Promise<'reached' | 'timeout' | 'aborted'>((resolve) => {
+    const result = new Promise<WaitResult>((resolve) => {
       waiter = { ...g, want, resolve, checking: false }
     })
     this.waiters.add(waiter)

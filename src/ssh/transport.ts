@@ -33,12 +33,17 @@ export interface HostSession {
   exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult>
   /** Run a long-lived command and get its stdout line by line (e.g. `virsh event --loop`). */
   stream(argv: readonly string[], onLine: (line: string) => void, options?: ExecOptions): LineStream
-  /** Register a callback for a lost connection. */
+  /**
+   * Register a callback for the connection's end: with an UnreachableError (ConnectionLostError for the real
+   * transport) when it was lost, with undefined when it was closed on purpose (close(), closeAll()).
+   */
   onClose(cb: (err?: Error) => void): void
   close(): Promise<void>
 }
 
 export interface Transport {
+  /** Throw InputError when a host's connection settings cannot be used at all (e.g. a malformed jump host). */
+  checkHost?(host: HostSpec): void
   /** Open (or reuse) the one connection to a host. Throws UnreachableError or HostKeyError. */
   connect(host: HostSpec, signal?: AbortSignal): Promise<HostSession>
   /** Close every connection. */

@@ -1,0 +1,165 @@
+// One live SSH connection: its channel budget (sshd MaxSessions), the in-flight channels to fail when it dies, and
+// a close that is bounded whatever the peer does. A close we did not ask for (peer killed, keepalives unanswered,
+// jump host gone) is a loss: every waiter and in-flight command fails with ConnectionLostError, and onClose
+// callbacks get that error (they get undefined after our own close).
+
+import type { Duplex } from 'node:stream'
+import type { ClientChannel } from 'ssh2'
+import { Semaphore, type Release } from '../core/semaphore.js'
+import { ConnectionLostError, lostReason, type ConnectError } from './connect-errors.js'
+import type { Endpoint } from './endpoint.js'
+import type { SshClient } from './handshake.js'
+
+export interface ConnectionLimits {
+  maxChannels: number
+  keepaliveIntervalMs: number
+  keepaliveCountMax: number
+  /** A graceful end that takes longer than this destroys the socket. */
+  closeGraceMs: number
+}
+
+export class SshConnection {
+  readonly channels: Semaphore
+  private readonly closeCbs: ((err?: ConnectionLostError) => void)[] = []
+  /** Fail hooks of in-flight channels: called once when the connection dies. */
+  private readonly inflight = new Set<(err: ConnectionLostError) => void>()
+  closed = false
+  /** Set when the connection closed without our asking. */
+  lost?: ConnectionLostError
+  private lastError?: ConnectError
+  private endRequested = false
+  private ended?: Promise<void>
+
+  constructor(
+    readonly ep: Endpoint,
+    readonly client: SshClient,
+    /** The stream under the SSH protocol (TCP socket or forwarded channel): destroyed directly when needed. */
+    private readonly sock: Duplex,
+    private readonly limits: ConnectionLimits,
+    readonly isBastion: boolean,
+  ) {
+    this.channels = new Semaphore(limits.maxChannels)
+    client.on('error', (err: ConnectError) => {
+      this.lastError ??= err
+    })
+    client.on('close', () => this.markClosed())
+    sock.on('error', () => {})
+    sock.on('close', () => this.markClosed())
+  }
+
+  onClose(cb: (err?: ConnectionLostError) => void): void {
+    if (this.closed) queueMicrotask(() => cb(this.lost))
+    else this.closeCbs.push(cb)
+  }
+
+  /** The error for a command on this (closed) connection; commandSent says whether it had been sent. */
+  lostError(commandSent = false): ConnectionLostError {
+    if (this.lost) return this.lost.forCommand(commandSent)
+    return new ConnectionLostError(this.ep.label, this.closed ? 'connection closed by this run' : undefined, { commandSent })
+  }
+
+  /** Track an in-flight channel; returns the function that stops tracking it. */
+  track(fail: (err: ConnectionLostError) => void): () => void {
+    this.inflight.add(fail)
+    return () => this.inflight.delete(fail)
+  }
+
+  private markClosed(): void {
+    if (this.closed) return
+    this.closed = true
+    if (!this.endRequested) {
+      const reason = lostReason(this.lastError, { intervalMs: this.limits.keepaliveIntervalMs, countMax: this.limits.keepaliveCountMax })
+      this.lost = new ConnectionLostError(this.ep.label, reason, this.lastError ? { cause: this.lastError } : {})
+    }
+    // Make sure nothing of it stays open (a forwarded channel, a half-closed socket).
+    this.sock.destroy()
+    this.channels.rejectAll(this.lostError(false))
+    const inflight = this.lostError(true)
+    for (const fail of [...this.inflight]) fail(inflight)
+    this.inflight.clear()
+    for (const cb of this.closeCbs.splice(0)) {
+      try {
+        cb(this.lost)
+      } catch {
+        // a callback's failure must not stop the others
+      }
+    }
+  }
+
+  /** Drop the connection at once, as lost (e.g. its jump host went away). */
+  destroy(err: Error): void {
+    this.lastError ??= err
+    this.sock.destroy()
+    this.markClosed()
+  }
+
+  /** Graceful end; resolves when closed, at the latest closeGraceMs later (then the socket is destroyed). */
+  end(): Promise<void> {
+    if (this.closed) return Promise.resolve()
+    this.endRequested = true
+    this.ended ??= new Promise<void>((resolve) => {
+      // A frozen peer never answers our FIN: ssh2's destroy() does nothing once its socket is ended, so destroy the
+      // socket itself, or the process would wait for it forever (FIN-WAIT-2).
+      const t = setTimeout(() => {
+        this.sock.destroy()
+        this.markClosed()
+      }, this.limits.closeGraceMs)
+      this.onClose(() => {
+        clearTimeout(t)
+        resolve()
+      })
+      try {
+        this.client.end()
+      } catch {
+        this.sock.destroy()
+      }
+    })
+    return this.ended
+  }
+
+  /** A direct-tcpip channel to the next hop (not counted against MaxSessions, which limits sessions only). */
+  forwardOut(host: string, port: number): Promise<ClientChannel> {
+    return new Promise((resolve, reject) => {
+      if (this.closed) return reject(this.lostError())
+      const untrack = this.track(reject)
+      try {
+        this.client.forwardOut('127.0.0.1', 0, host, port, (err, ch) => {
+          untrack()
+          if (err) return reject(this.closed ? this.lostError() : err)
+          ch.on('error', () => {})
+          resolve(ch)
+        })
+      } catch {
+        untrack()
+        reject(this.lostError())
+      }
+    })
+  }
+
+  /** Open an exec channel under the channel budget; the release is tied to the channel's close. */
+  async openExec(command: string, signal?: AbortSignal): Promise<{ ch: ClientChannel; release: Release }> {
+    if (this.closed) throw this.lostError()
+    const release = await this.channels.acquire(signal)
+    try {
+      const ch = await new Promise<ClientChannel>((resolve, reject) => {
+        if (this.closed) return reject(this.lostError())
+        // Once the request is out, the command may run even if its channel never opens for us.
+        const untrack = this.track(reject)
+        try {
+          this.client.exec(command, (err, ch) => {
+            untrack()
+            if (err) return reject(this.closed ? this.lostError(true) : err)
+            resolve(ch)
+          })
+        } catch {
+          untrack()
+          reject(this.lostError())
+        }
+      })
+      return { ch, release }
+    } catch (err) {
+      release()
+      throw err
+    }
+  }
+}

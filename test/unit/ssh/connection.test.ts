@@ -1,0 +1,121 @@
+import { EventEmitter } from 'node:events'
+import { PassThrough } from 'node:stream'
+import { describe, expect, it } from 'vitest'
+import type { ClientChannel } from 'ssh2'
+import { ConnectionLostError } from '../../../src/ssh/connect-errors.js'
+import { SshConnection } from '../../../src/ssh/connection.js'
+import type { Endpoint } from '../../../src/ssh/endpoint.js'
+import type { SshClient } from '../../../src/ssh/handshake.js'
+
+const ep: Endpoint = { label: 'hv1', address: 'h', port: 22, user: 'root', identityFiles: [], knownHostsFiles: [], hostKeyChecking: 'strict' }
+
+/** An ssh2 client stand-in: exec requests wait until answered; end() does what the peer lets it (close or not). */
+class FakeClient extends EventEmitter {
+  execs: Array<(err: Error | undefined, ch: ClientChannel) => void> = []
+  ended = 0
+  constructor(
+    private readonly sock: PassThrough,
+    private readonly peerAnswersEnd: boolean,
+  ) {
+    super()
+  }
+  exec(_cmd: string, cb: (err: Error | undefined, ch: ClientChannel) => void): void {
+    this.execs.push(cb)
+  }
+  end(): void {
+    this.ended++
+    if (this.peerAnswersEnd) setImmediate(() => this.sock.destroy())
+  }
+}
+
+function setup(opts: { peerAnswersEnd?: boolean; maxChannels?: number; closeGraceMs?: number } = {}) {
+  const sock = new PassThrough()
+  const client = new FakeClient(sock, opts.peerAnswersEnd ?? true)
+  const conn = new SshConnection(
+    ep,
+    client as unknown as SshClient,
+    sock,
+    { maxChannels: opts.maxChannels ?? 2, keepaliveIntervalMs: 2000, keepaliveCountMax: 3, closeGraceMs: opts.closeGraceMs ?? 100 },
+    false,
+  )
+  return { sock, client, conn }
+}
+
+describe('SshConnection', () => {
+  it('a keepalive timeout fails in-flight requests and waiting channels with ConnectionLostError, and onClose gets it', async () => {
+    const { client, sock, conn } = setup({ maxChannels: 1 })
+    let closedWith: unknown = 'not called'
+    conn.onClose((e) => (closedWith = e))
+    const first = conn.openExec('sleep 30')
+    const queued = conn.openExec('true')
+    await new Promise((r) => setImmediate(r))
+    const keepalive = Object.assign(new Error('Keepalive timeout'), { level: 'client-timeout' })
+    client.emit('error', keepalive)
+    sock.destroy()
+    const e1 = await first.catch((e: unknown) => e)
+    const e2 = await queued.catch((e: unknown) => e)
+    expect(e1).toBeInstanceOf(ConnectionLostError)
+    expect((e1 as ConnectionLostError).commandSent).toBe(true)
+    expect((e1 as Error).message).toBe('hv1: connection lost: no answer to 4 keepalives in 8s (host frozen or network cut)')
+    expect(e2).toBeInstanceOf(ConnectionLostError)
+    expect((e2 as ConnectionLostError).commandSent).toBe(false)
+    expect(closedWith).toBeInstanceOf(ConnectionLostError)
+    expect(conn.lost?.cause).toBe(keepalive)
+    // later commands are refused at once and never sent
+    const later = await conn.openExec('true').catch((e: unknown) => e)
+    expect(later).toMatchObject({ commandSent: false })
+    // a late onClose still hears about it
+    const late = await new Promise((r) => conn.onClose(r))
+    expect(late).toBeInstanceOf(ConnectionLostError)
+  })
+
+  it('a tracked channel is failed once, with commandSent', async () => {
+    const { sock, conn } = setup()
+    const seen: ConnectionLostError[] = []
+    const untrack = conn.track((e) => seen.push(e))
+    conn.track((e) => seen.push(e))()
+    sock.destroy()
+    await new Promise((r) => setImmediate(r))
+    expect(seen).toHaveLength(1)
+    expect(seen[0]?.commandSent).toBe(true)
+    untrack()
+  })
+
+  it('end(): a peer that answers closes at once; onClose gets no error (closed on purpose)', async () => {
+    const { conn, client } = setup()
+    let closedWith: unknown = 'not called'
+    conn.onClose((e) => (closedWith = e))
+    const t0 = Date.now()
+    await conn.end()
+    expect(Date.now() - t0).toBeLessThan(100)
+    expect(client.ended).toBe(1)
+    expect(closedWith).toBeUndefined()
+    expect(conn.lost).toBeUndefined()
+    // a command after our own close is refused, and says so
+    const e = await conn.openExec('true').catch((x: unknown) => x)
+    expect((e as Error).message).toBe('hv1: connection lost: connection closed by this run')
+  })
+
+  it('end(): a frozen peer never answers; the socket is destroyed after the grace and end() resolves', async () => {
+    const { conn, sock } = setup({ peerAnswersEnd: false, closeGraceMs: 150 })
+    const inflight = conn.openExec('sleep 30')
+    await new Promise((r) => setImmediate(r))
+    const t0 = Date.now()
+    await conn.end()
+    const took = Date.now() - t0
+    expect(took).toBeGreaterThanOrEqual(140)
+    expect(took).toBeLessThan(1000)
+    expect(sock.destroyed).toBe(true)
+    expect(conn.closed).toBe(true)
+    await expect(inflight).rejects.toBeInstanceOf(ConnectionLostError)
+    // repeated ends share the one close
+    await conn.end()
+  })
+
+  it('destroy(): dropped at once as lost (e.g. its jump host went away)', async () => {
+    const { conn, sock } = setup()
+    conn.destroy(new Error('jump host gw connection closed'))
+    expect(sock.destroyed).toBe(true)
+    expect(conn.lost?.message).toBe('hv1: connection lost: jump host gw connection closed')
+  })
+})

@@ -118,4 +118,19 @@ describe('reading a run file', () => {
     const parsed = parseJournalText(text + '{"ty')
     expect(parsed.validBytes).toBe(Buffer.byteLength(text))
   })
+
+  // Found by test/fuzz/journal.fuzz.test.ts against the reader before records were checked: both read back fine and
+  // then made failedHosts throw a TypeError (run.hosts.forEach of undefined).
+  it('regression: a run header with a field dropped is refused, not handed to the queries', () => {
+    const [header, ...rest] = sampleRecords()
+    const { hosts: _dropped, ...noHosts } = header as Extract<(typeof rest)[number] | typeof header, { type: 'run' }>
+    write(sampleText([noHosts as never, ...rest]))
+    expect(readErr().message).toMatch(/:1:1: corrupt journal record \(record\.hosts: missing\)/)
+  })
+  it('regression: one byte spliced into a key of the header is refused', () => {
+    const text = sampleText()
+    const at = text.indexOf('"hosts"') + 2
+    write(text.slice(0, at) + ' ' + text.slice(at))
+    expect(readErr().line).toBe(1)
+  })
 })

@@ -62,10 +62,17 @@ export function startHostJob(o: StartRunOptions): HostJob {
     const interrupt = ctx.signal ?? new AbortController().signal
     // every queued guest of every host listens to the run's one interrupt signal: many listeners are expected
     setMaxListeners(0, interrupt)
-    const dropFromList = async (t: StartTarget) => {
-      if (!t.entry) return
-      const updated = await store.update((l) => removeEntries(l, [t.entry as { uri: string; uuid: string }]))
-      remaining = updated.entries.length
+    // A list that cannot be shortened leaves a stale entry (harmless: the next start finds the guest running), so
+    // the guest keeps its outcome in the report, with the reason, instead of failing the whole host.
+    const dropFromList = async (t: StartTarget): Promise<string | undefined> => {
+      if (!t.entry) return undefined
+      try {
+        const updated = await store.update((l) => removeEntries(l, [t.entry as { uri: string; uuid: string }]))
+        remaining = updated.entries.length
+        return undefined
+      } catch (err) {
+        return `running, but its saved-list entry could not be removed: ${errorMessage(err)}`
+      }
     }
     let remaining = saved.entries.length
 
@@ -80,8 +87,8 @@ export function startHostJob(o: StartRunOptions): HostJob {
       if (t.kind === 'missing')
         return done({ outcome: 'not-started', ok: false, error: 'guest is not defined on this host (kept in the saved list)', inSavedList: true })
       if (t.kind === 'already-running') {
-        await dropFromList(t)
-        return done({ outcome: 'already-running', ok: true, inSavedList: false, finalState: 'running' })
+        const listError = await dropFromList(t)
+        return done({ outcome: 'already-running', ok: !listError, inSavedList: !!listError, finalState: 'running', ...(listError ? { error: listError } : {}) })
       }
       const guest = t.guest as Guest
       const slot = await slots.acquireUnless(interrupt)
@@ -136,7 +143,7 @@ export function startHostJob(o: StartRunOptions): HostJob {
           return done({ outcome: r === 'timeout' ? 'not-started' : 'interrupted', ok: false, error: msg, inSavedList: !!t.entry })
         }
         record('ok')
-        await dropFromList(t)
+        const listError = await dropFromList(t)
         let note: string | undefined
         if (o.syncTime && (guest.managedSave || t.entry?.action === 'suspend')) {
           const y0 = ctx.clock.now()
@@ -160,12 +167,19 @@ export function startHostJob(o: StartRunOptions): HostJob {
             return done({
               outcome: 'started',
               ok: false,
-              inSavedList: false,
+              inSavedList: !!listError,
               finalState: 'running',
-              error: `running, but its guest agent did not answer within ${o.waitAgentMs / 1000}s`,
+              error: `running, but its guest agent did not answer within ${o.waitAgentMs / 1000}s${listError ? `; ${listError}` : ''}`,
             })
         }
-        return done({ outcome: 'started', ok: true, inSavedList: false, finalState: 'running', ...(note ? { note } : {}) })
+        return done({
+          outcome: 'started',
+          ok: !listError,
+          inSavedList: !!listError,
+          finalState: 'running',
+          ...(note ? { note } : {}),
+          ...(listError ? { error: listError } : {}),
+        })
       } finally {
         slot()
       }

@@ -47,6 +47,21 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** The owner file as written by ACQUIRE_SCRIPT, or undefined when it is missing, torn or not ours. */
+export function parseOwner(text: string): LockOwner | undefined {
+  let x: unknown
+  try {
+    x = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  if (typeof x !== 'object' || x === null) return undefined
+  const o = x as Record<string, unknown>
+  if (typeof o.runId !== 'string' || typeof o.controlHost !== 'string' || typeof o.since !== 'string') return undefined
+  if (typeof o.pid !== 'number' || !Number.isInteger(o.pid) || o.pid < 1) return undefined
+  return { runId: o.runId, controlHost: o.controlHost, pid: o.pid, since: o.since }
+}
+
 export class HostLock {
   readonly dir: string
   constructor(
@@ -67,12 +82,7 @@ export class HostLock {
     const me: LockOwner = { runId: this.runId, controlHost: hostname(), pid: process.pid, since: new Date().toISOString() }
     const out = await this.exec(['sh', '-c', ACQUIRE_SCRIPT, 'sh', this.dir, JSON.stringify(me)])
     if (out.startsWith('acquired')) return { acquired: true }
-    let owner: LockOwner | undefined
-    try {
-      owner = JSON.parse(out.slice('held'.length).trim()) as LockOwner
-    } catch {
-      owner = undefined
-    }
+    const owner = parseOwner(out.slice('held'.length).trim())
     // Our own run (a resume, or after the host rebooted): still ours.
     if (owner?.runId === this.runId) return { acquired: true }
     if (opts.breakLock || (owner && isStale(owner))) {

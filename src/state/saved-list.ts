@@ -1,11 +1,12 @@
 // The saved-guest list lives on each host (default /var/lib/virtfleet/saved-guests.json): the guests a stop found
 // running, so a later start brings back exactly those. It is written atomically (temp file + fsync + rename) before
 // any guest is touched, merged (never shrunk) by a second stop, and shrinks only for guests confirmed running again.
+// Every update is atomic against other runs on the same host (flock on the list's directory, digest check).
 // Optionally mirrored to libvirt-guests' own list file (`URI UUID UUID ...` per line) for hosts booting with ON_BOOT=start.
 
-import { RemoteError } from '../core/errors.js'
-import type { Action } from '../core/types.js'
-import { quoteCommand } from '../ssh/quote.js'
+import { createHash } from 'node:crypto'
+import { InputError, RemoteError } from '../core/errors.js'
+import { ACTIONS, type Action } from '../core/types.js'
 import type { HostSession } from '../ssh/transport.js'
 
 export const DEFAULT_STATE_DIR = '/var/lib/virtfleet'
@@ -53,24 +54,37 @@ export function removeEntries(list: SavedList, gone: Array<{ uri: string; uuid: 
   return { version: 1, entries: list.entries.filter((e) => !drop.has(key(e))) }
 }
 
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x)
+
+/**
+ * Parse and check a saved list read from `where` (`host:path`). Anything but a well-formed list is refused with an
+ * InputError naming that file: a list we cannot understand is never used, emptied or overwritten.
+ */
 export function parseSavedList(text: string, where: string): SavedList {
   if (text.trim() === '') return emptyList()
+  const refuse = (why: string) => new InputError(`saved-guest list ${why}; refusing to overwrite or use it (fix or remove the file)`, { file: where })
   let data: unknown
   try {
     data = JSON.parse(text)
   } catch (err) {
-    throw new Error(`${where}: saved-guest list is not valid JSON (${(err as Error).message}); refusing to overwrite it`)
+    throw refuse(`is not valid JSON (${(err as Error).message})`)
   }
-  const d = data as { version?: unknown; entries?: unknown }
-  if (d.version !== 1 || !Array.isArray(d.entries)) throw new Error(`${where}: unknown saved-guest list format; refusing to overwrite it`)
+  if (!isObject(data)) throw refuse(`is ${data === null ? 'null' : Array.isArray(data) ? 'an array' : `a ${typeof data}`}, not an object`)
+  if (data.version !== 1 || !Array.isArray(data.entries)) throw refuse('has an unknown format (expected {"version": 1, "entries": [...]})')
   const entries: SavedEntry[] = []
-  for (const e of d.entries as Array<Record<string, unknown>>) {
-    if (typeof e.uri !== 'string' || typeof e.uuid !== 'string') throw new Error(`${where}: saved-guest entry without uri/uuid`)
+  for (const [i, e] of (data.entries as unknown[]).entries()) {
+    const n = `entry ${i + 1}`
+    if (!isObject(e)) throw refuse(`${n} is ${e === null ? 'null' : 'not an object'}`)
+    if (typeof e.uri !== 'string' || e.uri === '') throw refuse(`${n} has no uri`)
+    if (typeof e.uuid !== 'string' || !UUID_RE.test(e.uuid)) throw refuse(`${n} has uuid ${JSON.stringify(e.uuid) ?? 'undefined'}, not a UUID`)
+    if (e.name !== undefined && typeof e.name !== 'string') throw refuse(`${n} has a name that is not a string`)
+    if (e.action !== undefined && !ACTIONS.includes(e.action as Action)) throw refuse(`${n} has an unknown action ${JSON.stringify(e.action)}`)
     entries.push({
       uri: e.uri,
       uuid: e.uuid,
       name: typeof e.name === 'string' ? e.name : e.uuid,
-      action: (e.action as Action) ?? 'shutdown',
+      action: (e.action as Action | undefined) ?? 'shutdown',
       savedAt: typeof e.savedAt === 'string' ? e.savedAt : '',
       runId: typeof e.runId === 'string' ? e.runId : '',
     })
@@ -88,18 +102,39 @@ export function formatLibvirtGuests(list: SavedList): string {
 // Fixed scripts; every value arrives as a positional parameter, never spliced into the script text.
 /** $1 = file. Prints the file, or nothing when it does not exist. */
 export const READ_SCRIPT = 'if [ -e "$1" ]; then cat -- "$1"; fi'
-/** $1 = directory, $2 = file; stdin = new content. Atomic: temp file in the same dir, fsync, rename. Empty stdin removes the file. */
+/** Exit codes of WRITE_SCRIPT besides 0 (written). */
+export const WRITE_LOCK_BUSY = 75
+export const WRITE_CHANGED = 76
+/**
+ * $1 = directory, $2 = file; stdin = new content. Atomic: temp file in the same dir, fsync, rename. Empty stdin
+ * removes the file. Optional: $3 = directory to lock (flock on its fd, no lock file left behind), $4 = seconds to wait
+ * for it (exit 75 when it cannot be had), $5 = guard file and $6 = the sha256 it must still have ("absent" for a
+ * missing or empty file; else exit 76, printing the guard file as it is now): the check and the write happen under
+ * the lock, so a write based on a list someone else has replaced since it was read never lands.
+ */
 export const WRITE_SCRIPT = [
   'set -eu',
   'umask 077',
   'mkdir -p -- "$1"',
+  'if [ -n "${3:-}" ]; then',
+  '  command -v flock >/dev/null || { echo "flock (util-linux) is not installed on this host" >&2; exit 1; }',
+  '  mkdir -p -- "$3"',
+  '  exec 9<"$3"',
+  '  flock -w "${4:-30}" 9 || { cat >/dev/null; echo "could not lock $3 within ${4:-30}s (another run is updating it)" >&2; exit 75; }',
+  'fi',
+  'if [ -n "${5:-}" ]; then',
+  '  command -v sha256sum >/dev/null || { echo "sha256sum (coreutils) is not installed on this host" >&2; exit 1; }',
+  '  if [ -s "$5" ]; then cur=$(sha256sum < "$5"); cur=${cur%% *}; else cur=absent; fi',
+  '  if [ "$cur" != "${6:-}" ]; then cat >/dev/null; if [ -e "$5" ]; then cat -- "$5"; fi; exit 76; fi',
+  'fi',
   'tmp=$(mktemp "$1/.virtfleet.XXXXXX")',
   'trap \'rm -f -- "$tmp"\' EXIT',
   'cat > "$tmp"',
-  'if [ ! -s "$tmp" ]; then rm -f -- "$2"; exit 0; fi',
+  'if [ ! -s "$tmp" ]; then rm -f -- "$2"; sync -- "$1" 2>/dev/null || true; exit 0; fi',
   'sync -- "$tmp" 2>/dev/null || sync',
   'mv -f -- "$tmp" "$2"',
   'trap - EXIT',
+  'sync -- "$1" 2>/dev/null || true',
 ].join('\n')
 
 function dirOf(path: string): string {
@@ -107,49 +142,114 @@ function dirOf(path: string): string {
   return i <= 0 ? '/' : path.slice(0, i)
 }
 
+/** The guard value WRITE_SCRIPT compares: sha256 of the content as read, "absent" for a missing or empty file. */
+export function contentDigest(text: string): string {
+  return text === '' ? 'absent' : createHash('sha256').update(text, 'utf8').digest('hex')
+}
+
 export async function readRemoteFile(session: HostSession, path: string): Promise<string> {
   const argv = ['sh', '-c', READ_SCRIPT, 'sh', path]
   const res = await session.exec(argv)
-  if (res.code !== 0) throw new RemoteError(session.host, quoteCommand(argv), res.code, res.stderr)
+  if (res.code !== 0) throw new RemoteError(session.host, `read ${path}`, res.code, res.stderr, `${session.host}: could not read ${path}: ${short(res)}`)
   return res.stdout
 }
 
-export async function writeRemoteFile(session: HostSession, path: string, content: string): Promise<void> {
-  const argv = ['sh', '-c', WRITE_SCRIPT, 'sh', dirOf(path), path]
-  const res = await session.exec(argv, { stdin: content })
-  if (res.code !== 0) throw new RemoteError(session.host, quoteCommand(argv), res.code, res.stderr)
+export interface WriteGuard {
+  /** Directory whose flock serializes every writer of the list. */
+  lockDir: string
+  waitSeconds: number
+  /** Write only if this file still has this digest (see contentDigest). */
+  file: string
+  digest: string
 }
 
-/** Reads and writes one host's saved list; writes are serialized so concurrent removals never race. */
+export type WriteResult = { written: true } | { written: false; current: string }
+
+/** Write `content` atomically; when the guard file no longer has the expected digest, nothing is written and its current content returned. */
+export async function writeRemoteFile(session: HostSession, path: string, content: string, guard?: WriteGuard): Promise<WriteResult> {
+  const extra = guard ? [guard.lockDir, String(guard.waitSeconds), guard.file, guard.digest] : []
+  const argv = ['sh', '-c', WRITE_SCRIPT, 'sh', dirOf(path), path, ...extra]
+  const res = await session.exec(argv, { stdin: content })
+  if (res.code === 0) return { written: true }
+  if (guard && res.code === WRITE_CHANGED) return { written: false, current: res.stdout }
+  if (guard && res.code === WRITE_LOCK_BUSY) throw new SavedListBusyError(session.host, path, `the list stayed locked for ${guard.waitSeconds}s by another run`)
+  throw new RemoteError(session.host, `write ${path}`, res.code, res.stderr, `${session.host}: could not write ${path}: ${short(res)}`)
+}
+
+function short(res: { code: number | null; stderr: string }): string {
+  const text = res.stderr.trim().split('\n').slice(-3).join('; ')
+  return `${text.length > 300 ? `${text.slice(0, 300)}…` : text || '(no message)'} (exit ${res.code ?? 'by signal'})`
+}
+
+/** The saved list could not be updated because other runs kept it locked or kept changing it. */
+export class SavedListBusyError extends RemoteError {
+  constructor(host: string, path: string, why: string) {
+    super(host, `update ${path}`, null, '', `${host}:${path}: saved-guest list not updated: ${why}; nothing was changed, try again`)
+    this.name = 'SavedListBusyError'
+  }
+}
+
+/** How long a writer waits for another run's update of the same list, and how often it re-reads a list that changed. */
+export const LOCK_WAIT_SECONDS = 30
+export const MAX_UPDATE_ATTEMPTS = 40
+
+/**
+ * Reads and writes one host's saved list. Updates are serialized in this process, and against every other writer on
+ * the host by WRITE_SCRIPT's flock + digest check: an update computed from a list that changed since it was read
+ * is thrown away, and `change` is applied again to the list as it is now.
+ */
 export class SavedListStore {
   readonly path: string
   private chain: Promise<unknown> = Promise.resolve()
-  private current?: SavedList
+  private current?: { list: SavedList; digest: string }
 
   constructor(
     private readonly session: HostSession,
     stateDir: string | undefined,
     private readonly mirrorLibvirtGuests: boolean,
+    private readonly limits: { waitSeconds?: number; maxAttempts?: number } = {},
   ) {
     this.path = savedListPath(stateDir)
   }
 
   async read(): Promise<SavedList> {
-    const text = await readRemoteFile(this.session, this.path)
-    this.current = parseSavedList(text, `${this.session.host}:${this.path}`)
-    return this.current
+    return this.adopt(await readRemoteFile(this.session, this.path))
   }
 
-  /** Apply `change` to the latest list and write it; returns the new list. */
+  private adopt(text: string): SavedList {
+    const list = parseSavedList(text, `${this.session.host}:${this.path}`)
+    this.current = { list, digest: contentDigest(text) }
+    return list
+  }
+
+  /** Apply `change` to the latest list and write it (durably, before returning); returns the new list. */
   update(change: (list: SavedList) => SavedList): Promise<SavedList> {
     const next = this.chain.then(async () => {
-      const base = this.current ?? (await this.read())
-      const updated = change(base)
-      const text = updated.entries.length > 0 ? JSON.stringify(updated, null, 2) + '\n' : ''
-      await writeRemoteFile(this.session, this.path, text)
-      if (this.mirrorLibvirtGuests) await writeRemoteFile(this.session, LIBVIRT_GUESTS_FILE, formatLibvirtGuests(updated))
-      this.current = updated
-      return updated
+      const guardFor = (file: string, digest: string): WriteGuard => ({
+        lockDir: dirOf(this.path),
+        waitSeconds: this.limits.waitSeconds ?? LOCK_WAIT_SECONDS,
+        file,
+        digest,
+      })
+      const attempts = this.limits.maxAttempts ?? MAX_UPDATE_ATTEMPTS
+      for (let attempt = 1; attempt <= attempts; attempt++) {
+        if (!this.current) await this.read()
+        const base = this.current as { list: SavedList; digest: string }
+        const updated = change(base.list)
+        const text = updated.entries.length > 0 ? JSON.stringify(updated, null, 2) + '\n' : ''
+        const res = await writeRemoteFile(this.session, this.path, text, guardFor(this.path, base.digest))
+        if (!res.written) {
+          // Another run wrote first: start again from its list (refused like any list read, if it is not valid).
+          this.adopt(res.current)
+          continue
+        }
+        const digest = contentDigest(text)
+        this.current = { list: updated, digest }
+        // The mirror follows the list: skipped when another writer replaced the list meanwhile (it writes its own).
+        if (this.mirrorLibvirtGuests) await writeRemoteFile(this.session, LIBVIRT_GUESTS_FILE, formatLibvirtGuests(updated), guardFor(this.path, digest))
+        return updated
+      }
+      throw new SavedListBusyError(this.session.host, this.path, `other runs changed it ${attempts} times in a row`)
     })
     this.chain = next.catch(() => undefined)
     return next

@@ -3,9 +3,9 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 
-import { EventBus, type FleetEvent } from '../../../src/core/events.js'
-import type { HostReport, RunReport } from '../../../src/core/report.js'
-import { summarize } from '../../../src/core/report.js'
+import { EventBus, type FleetEvent } from '../../../../src/core/events.js'
+import type { HostReport, RunReport } from '../../../../src/core/report.js'
+import { summarize } from '../../../../src/core/report.js'
 import {
   GROUP_COMMIT_MS,
   Journal,
@@ -19,7 +19,7 @@ import {
   reportFromJournal,
   resolveStateDir,
   type JournalRecord,
-} from '../../../src/state/journal.js'
+} from '../../../../src/state/journal.js'
 
 let dir: string
 beforeEach(() => {

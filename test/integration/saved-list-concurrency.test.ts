@@ -1,0 +1,115 @@
+// Many writers updating one host's saved-guest list at the same moment, each over its own SSH connection to a real
+// sshd (as separate CI jobs would): every entry added must be in the list afterwards, every round. Without the lock
+// held on the host around the read-merge-write, one writer's entry is overwritten by another's older list.
+
+import { randomUUID } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { HostSpec } from '../../src/inventory/types.js'
+import { createSshTransport, type SshTransport } from '../../src/ssh/ssh-transport.js'
+import { mergeEntries, removeEntries, SavedListStore, savedListPath, type SavedEntry } from '../../src/state/saved-list.js'
+import { labUpTestHost, TEST_URI, type TestHost } from './support/test-host.js'
+
+const WRITERS = 12
+const ROUNDS = 3
+// Generous: each update is a round trip per attempt, and a loaded CI machine can take seconds per SSH command.
+const TIMEOUT_MS = 20 * 60_000
+const STATE_DIR = '/var/lib/virtfleet-it-concurrency'
+
+let host: TestHost
+const transports: SshTransport[] = []
+
+beforeAll(() => {
+  host = labUpTestHost({ dir: `${process.cwd()}/.lab-it-h5`, basePort: 2491 })
+}, TIMEOUT_MS)
+afterAll(async () => {
+  await Promise.all(transports.map((t) => t.closeAll()))
+  host?.down()
+}, TIMEOUT_MS)
+
+function spec(): HostSpec {
+  return {
+    name: 'it1',
+    address: '127.0.0.1',
+    port: host.port,
+    user: 'root',
+    identityFiles: [host.clientKey],
+    jump: [],
+    uris: [TEST_URI],
+    become: false,
+    knownHostsFiles: [host.knownHosts],
+    vars: {},
+    groups: ['all'],
+  }
+}
+
+/** One store per writer, each on its own transport: separate SSH connections, as separate runs have. */
+async function stores(n: number): Promise<SavedListStore[]> {
+  return Promise.all(
+    Array.from({ length: n }, async () => {
+      const t = createSshTransport({ agent: false, retryBaseDelayMs: 100, onWarning: () => {} })
+      transports.push(t)
+      return new SavedListStore(await t.connect(spec()), STATE_DIR, false)
+    }),
+  )
+}
+
+const entry = (round: number, i: number): SavedEntry => ({
+  uri: TEST_URI,
+  uuid: randomUUID(),
+  name: `r${round}-g${i}`,
+  action: 'shutdown',
+  savedAt: new Date().toISOString(),
+  runId: `run-${round}-${i}`,
+})
+
+function listOnHost(): SavedEntry[] {
+  const text = host.ssh(`cat ${savedListPath(STATE_DIR)} 2>/dev/null || true`)
+  return text.trim() === '' ? [] : (JSON.parse(text) as { entries: SavedEntry[] }).entries
+}
+
+describe('saved list under concurrent writers on one host (real sshd)', () => {
+  it(
+    `${WRITERS} concurrent stops each add their entry: none is lost, in each of ${ROUNDS} rounds`,
+    async () => {
+      host.ssh(`rm -rf ${STATE_DIR}`)
+      const lost: string[] = []
+      for (let round = 0; round < ROUNDS; round++) {
+        const writers = await stores(WRITERS)
+        const added = writers.map((_, i) => entry(round, i))
+        // Each store reads first (as a stop does before planning), so all of them start from the same list.
+        await Promise.all(writers.map((s) => s.read()))
+        await Promise.all(writers.map((s, i) => s.update((l) => mergeEntries(l, [added[i] as SavedEntry]))))
+        const names = new Set(listOnHost().map((e) => e.name))
+        lost.push(...added.filter((e) => !names.has(e.name)).map((e) => e.name))
+      }
+      expect(lost).toEqual([])
+      expect(listOnHost()).toHaveLength(WRITERS * ROUNDS)
+    },
+    TIMEOUT_MS,
+  )
+
+  it(
+    'concurrent removals (starts) and additions (stops) on one host keep exactly the expected entries',
+    async () => {
+      const before = listOnHost()
+      const writers = await stores(WRITERS)
+      await Promise.all(writers.map((s) => s.read()))
+      const removed = before.slice(0, WRITERS / 2)
+      const added = Array.from({ length: WRITERS / 2 }, (_, i) => entry(99, i))
+      await Promise.all(
+        writers.map((s, i) =>
+          i % 2 === 0
+            ? s.update((l) => removeEntries(l, [removed[i / 2] as SavedEntry]))
+            : s.update((l) => mergeEntries(l, [added[(i - 1) / 2] as SavedEntry])),
+        ),
+      )
+      const expected = [...before.filter((e) => !removed.includes(e)), ...added].map((e) => e.uuid).sort()
+      expect(
+        listOnHost()
+          .map((e) => e.uuid)
+          .sort(),
+      ).toEqual(expected)
+    },
+    TIMEOUT_MS,
+  )
+})

@@ -92,7 +92,7 @@ export abstract class VirtfleetCommand extends Command {
   protected override async catch(err: Error & { exitCode?: number }): Promise<void> {
     if (err instanceof Errors.ExitError || err instanceof ReportedError) throw err
     const report = describeError(err)
-    reportError(report, { json: this.jsonEnabled() || argvWantsJson(this.argv), command: this.id })
+    reportError(report, { json: this.jsonEnabled() || argvWantsJson(this.argv), command: this.id?.replaceAll(':', ' ') })
     if (report.kind === 'internal' && process.env.DEBUG?.includes('virtfleet')) process.stderr.write(`${err.stack}\n`)
     throw new ReportedError(report)
   }

@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { Config } from '@oclif/core'
 import type { RunDeps } from '../../../src/cli/assemble-run.js'
 import type { VirtfleetCommand } from '../../../src/cli/base.js'
+import Drain from '../../../src/commands/drain.js'
 import Shutdown from '../../../src/commands/shutdown.js'
 import Status from '../../../src/commands/status.js'
 import { FakeClock } from '../../../src/core/clock.js'
@@ -139,5 +140,21 @@ describe('virtfleet status, through the command class', { timeout: 30_000 }, () 
     expect(r.error?.oclif?.exit).toBe(64)
     expect(r.err).toMatch(/no hosts matched hosts "hv2,all"/)
     expect(f.transport.log).toEqual([])
+  })
+})
+
+describe('virtfleet drain (a rolling run), through the command class', { timeout: 30_000 }, () => {
+  it('stops the guests host by host, journals each host step durably, and exits 0', async () => {
+    const f = fleet()
+    const r = await drive(Drain, [...f.common, '--serial', '1'], f.deps, f.clock)
+    expect(r.error).toBeUndefined()
+    expect(r.exitCode).toBe(0)
+    expect(f.transport.actions().sort()).toEqual(['hv1 shutdown web1', 'hv1 shutdown web2', 'hv2 shutdown db1'])
+    const [file] = readdirSync(join(f.stateDir, 'runs'))
+    const { records } = parseJournalText(readFileSync(join(f.stateDir, 'runs', file as string), 'utf8'))
+    const steps = records.flatMap((x) => (x.type === 'step' && x.status === 'ok' ? [`${x.host}/${x.step}`] : []))
+    // (Step names are the rolling engine's; what matters here is that each host's stop step is on record.)
+    expect(steps.filter((x) => /^hv[12]\/stop/.test(x)).map((x) => x.split('/')[0])).toEqual(['hv1', 'hv2'])
+    expect(records.at(-1)).toMatchObject({ type: 'end', exitCode: 0 })
   })
 })

@@ -1,7 +1,7 @@
 // Drives commands exactly as the CLI does (oclif parses argv, the command class maps flags, src/cli assembles the
 // run, the base class maps errors) with the in-memory fleet as transport and a fake clock.
 
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
@@ -9,6 +9,7 @@ import { Config } from '@oclif/core'
 import type { RunDeps } from '../../../src/cli/assemble-run.js'
 import type { VirtfleetCommand } from '../../../src/cli/base.js'
 import Drain from '../../../src/commands/drain.js'
+import Run from '../../../src/commands/run.js'
 import Shutdown from '../../../src/commands/shutdown.js'
 import Status from '../../../src/commands/status.js'
 import { FakeClock } from '../../../src/core/clock.js'
@@ -112,6 +113,7 @@ describe('virtfleet shutdown, through the command class, on the in-memory fleet'
     expect(r.exitCode).toBe(0)
     expect(f.transport.actions()).toEqual([])
     expect(f.hv1.files.size).toBe(0)
+    expect(existsSync(join(f.stateDir, 'runs'))).toBe(false)
   })
 
   it('a bad flag value is an input error (exit 4) before any host is contacted, as one JSON object under --json', async () => {
@@ -156,5 +158,22 @@ describe('virtfleet drain (a rolling run), through the command class', { timeout
     // (Step names are the rolling engine's; what matters here is that each host's stop step is on record.)
     expect(steps.filter((x) => /^hv[12]\/stop/.test(x)).map((x) => x.split('/')[0])).toEqual(['hv1', 'hv2'])
     expect(records.at(-1)).toMatchObject({ type: 'end', exitCode: 0 })
+  })
+})
+
+describe('virtfleet run PLAYBOOK, through the command class', { timeout: 30_000 }, () => {
+  it('--limit a,b narrows the play to both hosts (a subset of the play, not "pattern:&a,b")', async () => {
+    const f = fleet()
+    f.transport.addHost('hv3').addGuest({ name: 'other' })
+    const dir = mkdtempSync(join(tmpdir(), 'vf-pb-'))
+    const inventory = join(dir, 'hosts.ini')
+    writeFileSync(inventory, '[rack1]\nhv1\nhv2\nhv3\n')
+    const playbook = join(dir, 'stop.yml')
+    writeFileSync(playbook, '- name: stop\n  hosts: rack1\n  steps:\n    - shutdown: {}\n')
+    const argv = [playbook, ...f.common, '-i', inventory, '--limit', 'hv1,hv2', '--yes']
+    const r = await drive(Run, argv, f.deps, f.clock)
+    expect(r.error).toBeUndefined()
+    expect(r.exitCode).toBe(0)
+    expect(f.transport.actions().sort()).toEqual(['hv1 shutdown web1', 'hv1 shutdown web2', 'hv2 shutdown db1'])
   })
 })

@@ -1,7 +1,9 @@
+import { VirtfleetCommand } from '../cli/base.js'
+import { runRollingJob } from '../cli/assemble-run.js'
+import { changeFlags, connectionFlags, rollingFlags, stopFlags, stopOptionsFromFlags } from '../cli/flags.js'
 import { maintenanceSteps } from '../engine/rolling.js'
-import { changeFlags, connectionFlags, FleetCommand, rollingFlags, stopFlags, stopOptionsFromFlags } from '../cli/base.js'
 
-export default class Drain extends FleetCommand {
+export default class Drain extends VirtfleetCommand {
   static override summary =
     'Empty hosts for maintenance, batch by batch: pre-flight, lock, stop every guest (saved list first). `virtfleet restore` brings them back.'
   static override examples = [
@@ -12,11 +14,7 @@ export default class Drain extends FleetCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Drain)
-    await this.runRollingJob({
-      command: 'drain',
-      flags,
-      options: { ...flags },
-      steps: maintenanceSteps({ stop: stopOptionsFromFlags(flags), breakLock: flags['break-lock'] }),
-    })
+    const steps = maintenanceSteps({ stop: stopOptionsFromFlags(flags), breakLock: flags['break-lock'] })
+    await runRollingJob({ command: 'drain', argv: this.argv, flags, options: { ...flags }, steps }, this.runDeps)
   }
 }

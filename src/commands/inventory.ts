@@ -1,10 +1,10 @@
-import { Command, Flags } from '@oclif/core'
-import { VirtfleetError } from '../core/errors.js'
-import { exitCodeForError } from '../core/exit-codes.js'
+import { Flags } from '@oclif/core'
+import { VirtfleetCommand } from '../cli/base.js'
+import { inventoryFlags } from '../cli/flags.js'
 import { loadSelectedHosts } from '../inventory/index.js'
 import { inventoryJson, renderGraph, renderHostList, type InventoryJson } from '../inventory/present.js'
 
-export default class Inventory extends Command {
+export default class Inventory extends VirtfleetCommand {
   static override summary = 'Show the inventory as virtfleet resolves it: groups, hosts, connection settings and vars.'
   static override description =
     'Reads Ansible YAML/INI or virtfleet YAML inventories (files or folders, with group_vars/ and host_vars/), applies Ansible vars precedence and prints the result. Nothing is contacted.'
@@ -16,29 +16,17 @@ export default class Inventory extends Command {
   ]
   static override enableJsonFlag = true
   static override flags = {
-    inventory: Flags.string({
-      char: 'i',
-      multiple: true,
-      multipleNonGreedy: true,
-      summary: 'Inventory file or folder (repeatable; later wins). Default: $VIRTFLEET_INVENTORY, then ./inventory.',
-    }),
-    limit: Flags.string({ char: 'l', summary: 'Host pattern (Ansible syntax: all, g1:g2, g1:&g2, g1:!g2, web*, ~regex, g[0:2], @file).' }),
+    ...inventoryFlags,
     graph: Flags.boolean({ summary: 'Print the tree of groups and hosts (like ansible-inventory --graph).', exclusive: ['list'] }),
     list: Flags.boolean({ summary: 'Print every selected host with its resolved connection and vars (the default).' }),
   }
 
   async run(): Promise<InventoryJson> {
     const { flags } = await this.parse(Inventory)
-    try {
-      const { inventory, hosts } = await loadSelectedHosts({ inventory: flags.inventory, limit: flags.limit })
-      const json = inventoryJson(inventory, hosts)
-      if (hosts.length === 0) this.logToStderr(`virtfleet: no hosts matched${flags.limit ? ` --limit ${flags.limit}` : ''}`)
-      if (flags.graph) this.log(renderGraph(inventory, flags.limit ? new Set(hosts.map((h) => h.name)) : undefined))
-      else if (hosts.length > 0) this.log(renderHostList(hosts))
-      return json
-    } catch (err) {
-      if (err instanceof VirtfleetError) this.error(err.message, { exit: exitCodeForError(err) })
-      throw err
-    }
+    const { inventory, hosts } = await loadSelectedHosts({ inventory: flags.inventory, limit: flags.limit })
+    if (hosts.length === 0) this.logToStderr(`virtfleet: no hosts matched${flags.limit ? ` --limit ${flags.limit}` : ''}`)
+    if (flags.graph) this.log(renderGraph(inventory, flags.limit ? new Set(hosts.map((h) => h.name)) : undefined))
+    else if (hosts.length > 0) this.log(renderHostList(hosts))
+    return inventoryJson(inventory, hosts)
   }
 }

@@ -1,9 +1,19 @@
 import { Flags } from '@oclif/core'
+import { VirtfleetCommand } from '../cli/base.js'
+import { runRollingJob } from '../cli/assemble-run.js'
+import {
+  changeFlags,
+  connectionFlags,
+  optionalDuration,
+  rollingFlags,
+  startFlags,
+  startOptionsFromFlags,
+  stopFlags,
+  stopOptionsFromFlags,
+} from '../cli/flags.js'
 import { maintenanceSteps } from '../engine/rolling.js'
-import { changeFlags, connectionFlags, FleetCommand, rollingFlags, startFlags, startOptionsFromFlags, stopFlags, stopOptionsFromFlags } from '../cli/base.js'
-import { optionalDuration } from '../cli/base.js'
 
-export default class Reboot extends FleetCommand {
+export default class Reboot extends VirtfleetCommand {
   static override summary =
     'Rolling reboot: per batch of hosts, stop guests (saved list first), reboot, wait for a new boot id, start exactly those guests, verify.'
   static override examples = [
@@ -23,19 +33,15 @@ export default class Reboot extends FleetCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Reboot)
-    await this.runRollingJob({
-      command: 'reboot',
-      flags,
-      options: { ...flags },
-      steps: maintenanceSteps({
-        stop: stopOptionsFromFlags(flags),
-        reboot: {
-          ...(flags['reboot-command'] ? { command: flags['reboot-command'] } : {}),
-          rebootTimeoutMs: optionalDuration(flags['reboot-timeout'], '--reboot-timeout'),
-        },
-        start: startOptionsFromFlags(flags, 'start-timeout'),
-        breakLock: flags['break-lock'],
-      }),
+    const steps = maintenanceSteps({
+      stop: stopOptionsFromFlags(flags),
+      reboot: {
+        ...(flags['reboot-command'] ? { command: flags['reboot-command'] } : {}),
+        rebootTimeoutMs: optionalDuration(flags['reboot-timeout'], '--reboot-timeout'),
+      },
+      start: startOptionsFromFlags(flags, 'start-timeout'),
+      breakLock: flags['break-lock'],
     })
+    await runRollingJob({ command: 'reboot', argv: this.argv, flags, options: { ...flags }, steps }, this.runDeps)
   }
 }

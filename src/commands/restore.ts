@@ -1,18 +1,16 @@
+import { VirtfleetCommand } from '../cli/base.js'
+import { runRollingJob } from '../cli/assemble-run.js'
+import { changeFlags, connectionFlags, rollingFlags, startFlags, startOptionsFromFlags } from '../cli/flags.js'
 import { maintenanceSteps } from '../engine/rolling.js'
-import { changeFlags, connectionFlags, FleetCommand, rollingFlags, startFlags, startOptionsFromFlags } from '../cli/base.js'
 
-export default class Restore extends FleetCommand {
+export default class Restore extends VirtfleetCommand {
   static override summary = 'Bring drained hosts back, batch by batch: start what each saved list holds and verify every guest runs.'
   static override examples = ['<%= config.bin %> restore --limit rack3 --serial 2 --start-delay 5s']
   static override flags = { ...connectionFlags, ...changeFlags, ...startFlags, ...rollingFlags }
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Restore)
-    await this.runRollingJob({
-      command: 'restore',
-      flags,
-      options: { ...flags },
-      steps: maintenanceSteps({ start: startOptionsFromFlags(flags, 'start-timeout'), breakLock: flags['break-lock'] }),
-    })
+    const steps = maintenanceSteps({ start: startOptionsFromFlags(flags, 'start-timeout'), breakLock: flags['break-lock'] })
+    await runRollingJob({ command: 'restore', argv: this.argv, flags, options: { ...flags }, steps }, this.runDeps)
   }
 }

@@ -1,13 +1,14 @@
-import { Args, Flags } from '@oclif/core'
-import { FleetCommand } from '../cli/base.js'
+import { Args } from '@oclif/core'
+import { VirtfleetCommand } from '../cli/base.js'
+import { journalFlags } from '../cli/flags.js'
+import { retryReplay, runHeader } from '../cli/replay-run.js'
 import { failedHosts, readRun, resolveStateDir } from '../state/journal.js'
-import { runHeader, withoutFlag } from './resume.js'
 
-export default class Retry extends FleetCommand {
+export default class Retry extends VirtfleetCommand {
   static override summary = 'Run a past run again on its failed hosts only (as `--limit @failed`), as a new run.'
   static override examples = ['<%= config.bin %> retry 20261125T031800Z-ab12cd']
   static override args = { id: Args.string({ required: true, description: 'Run id (see `virtfleet runs`).' }) }
-  static override flags = { 'state-dir': Flags.string({ summary: 'Journal location (default $XDG_STATE_HOME/virtfleet).' }) }
+  static override flags = { ...journalFlags }
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Retry)
@@ -18,7 +19,7 @@ export default class Retry extends FleetCommand {
       process.stderr.write(`virtfleet: run ${args.id} has no failed hosts: nothing to retry\n`)
       return
     }
-    const argv = withoutFlag(header.argv, ['--resume-run', '--limit', '-l'])
-    await this.config.runCommand(header.command, [...argv, '--limit', failed.join(',')])
+    const replay = retryReplay(header, failed)
+    await this.config.runCommand(replay.command, replay.argv)
   }
 }

@@ -1,7 +1,9 @@
-import { changeFlags, connectionFlags, FleetCommand, stopFlags, stopOptionsFromFlags } from '../cli/base.js'
+import { VirtfleetCommand } from '../cli/base.js'
+import { runFleetJob } from '../cli/assemble-run.js'
+import { changeFlags, connectionFlags, stopFlags, stopOptionsFromFlags } from '../cli/flags.js'
 import { stopHostJob } from '../engine/stop.js'
 
-export default class Shutdown extends FleetCommand {
+export default class Shutdown extends VirtfleetCommand {
   static override summary = 'Stop (shut down, suspend or destroy) the running guests of the selected hosts, saving a list on each host to restore them.'
   static override description = `Before touching any guest of a host, virtfleet writes that host's saved-guest list (atomically, on the host).
 Each guest gets --action; if it fails or exceeds --timeout, the next --fallback action is tried. When a host's
@@ -18,12 +20,10 @@ Each guest gets --action; if it fails or exceeds --timeout, the next --fallback 
   async run(): Promise<void> {
     const { flags } = await this.parse(Shutdown)
     const options = stopOptionsFromFlags(flags)
-    await this.runFleetJob({
-      command: 'shutdown',
-      flags,
-      options: { ...flags },
-      job: stopHostJob(options),
-      ...(options.barrier ? { barrier: options.barrier } : {}),
-    })
+    const job = stopHostJob(options)
+    await runFleetJob(
+      { command: 'shutdown', argv: this.argv, flags, options: { ...flags }, job, ...(options.barrier ? { barrier: options.barrier } : {}) },
+      this.runDeps,
+    )
   }
 }

@@ -1,8 +1,10 @@
 import { Flags } from '@oclif/core'
-import { changeFlags, connectionFlags, FleetCommand, startFlags, startOptionsFromFlags, stopFlags } from '../cli/base.js'
+import { VirtfleetCommand } from '../cli/base.js'
+import { runFleetJob } from '../cli/assemble-run.js'
+import { changeFlags, connectionFlags, startFlags, startOptionsFromFlags, stopFlags } from '../cli/flags.js'
 import { startHostJob } from '../engine/start.js'
 
-export default class Start extends FleetCommand {
+export default class Start extends VirtfleetCommand {
   static override summary = "Start the guests each host's saved list holds (or the named guests); an entry leaves the list only once its guest runs."
   static override examples = [
     '<%= config.bin %> start -i inventories/example.yml',
@@ -23,12 +25,10 @@ export default class Start extends FleetCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(Start)
     const options = startOptionsFromFlags(flags, 'timeout')
-    await this.runFleetJob({
-      command: 'start',
-      flags,
-      options: { ...flags },
-      job: startHostJob(options),
-      ...(options.barrier ? { barrier: options.barrier } : {}),
-    })
+    const job = startHostJob(options)
+    await runFleetJob(
+      { command: 'start', argv: this.argv, flags, options: { ...flags }, job, ...(options.barrier ? { barrier: options.barrier } : {}) },
+      this.runDeps,
+    )
   }
 }

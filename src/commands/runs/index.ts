@@ -1,13 +1,14 @@
 import { Flags } from '@oclif/core'
 import { listRuns, resolveStateDir } from '../../state/journal.js'
 import { renderTable } from '../../render/table.js'
-import { FleetCommand } from '../../cli/base.js'
+import { VirtfleetCommand } from '../../cli/base.js'
+import { journalFlags } from '../../cli/flags.js'
 
-export default class Runs extends FleetCommand {
+export default class Runs extends VirtfleetCommand {
   static override summary = 'List past runs from the local journal (newest first).'
   static override examples = ['<%= config.bin %> runs', '<%= config.bin %> runs --json']
   static override flags = {
-    'state-dir': Flags.string({ summary: 'Journal location (default $XDG_STATE_HOME/virtfleet).' }),
+    ...journalFlags,
     json: Flags.boolean({ summary: 'JSON output.' }),
   }
 

@@ -1,18 +1,19 @@
 import { writeFileSync } from 'node:fs'
 import { Args, Flags } from '@oclif/core'
-import { FleetCommand } from '../../cli/base.js'
+import { VirtfleetCommand } from '../../cli/base.js'
+import { journalFlags } from '../../cli/flags.js'
 import { UsageError } from '../../core/errors.js'
 import { renderHtmlReport } from '../../render/html-report.js'
 import { reportToJson } from '../../render/json.js'
 import { renderSummary } from '../../render/summary.js'
 import { readRun, reportFromJournal, resolveStateDir } from '../../state/journal.js'
 
-export default class RunsShow extends FleetCommand {
+export default class RunsShow extends VirtfleetCommand {
   static override summary = 'Show one run from the journal: its report as a table, JSON, or a self-contained HTML page with a timeline.'
   static override examples = ['<%= config.bin %> runs show 20261125T031800Z-ab12cd', '<%= config.bin %> runs show 20261125T031800Z-ab12cd --html report.html']
   static override args = { id: Args.string({ required: true, description: 'Run id (see `virtfleet runs`).' }) }
   static override flags = {
-    'state-dir': Flags.string({ summary: 'Journal location (default $XDG_STATE_HOME/virtfleet).' }),
+    ...journalFlags,
     json: Flags.boolean({ summary: 'JSON report.' }),
     html: Flags.string({ summary: 'Write a self-contained HTML report (timeline + table) to this file.' }),
   }

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it, vi } from 'vitest'
-import { lastFailedHosts } from '../../../src/cli/base.js'
+import { lastFailedHosts } from '../../../src/cli/select-hosts.js'
 import { Journal } from '../../../src/state/journal.js'
 
 describe('--limit @failed', () => {
@@ -17,7 +17,7 @@ describe('--limit @failed', () => {
     newer.append({ type: 'host-status', host: 'h3', status: 'unreachable', at: 'x' })
     newer.append({ type: 'host-status', host: 'h4', status: 'partial', at: 'x' })
     newer.close()
-    expect(lastFailedHosts(dir)).toBe('h3,h4')
+    expect(lastFailedHosts(dir)).toEqual(['h3', 'h4'])
   })
 
   it('is a usage error when no run failed', () => {

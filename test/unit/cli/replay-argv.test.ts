@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { withoutFlag } from '../../../src/commands/resume.js'
+import { withoutFlag } from '../../../src/cli/replay-run.js'
 
 describe('replaying a recorded argv', () => {
   it('drops a flag with its value in both spellings and keeps everything else', () => {

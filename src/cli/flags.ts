@@ -1,0 +1,238 @@
+// The command-line flags every command shares, grouped by what they control, and their mapping to engine options.
+// Pure: parsing a value either returns the option or throws a typed UsageError/InputError; nothing runs here.
+
+import { Flags } from '@oclif/core'
+import { UsageError } from '../core/errors.js'
+import { parseDuration } from '../core/duration.js'
+import { ACTIONS, type Action } from '../core/types.js'
+import type { HostKeyChecking } from '../inventory/types.js'
+import type { StartOptions, StopOptions } from '../engine/plan.js'
+import type { RollingOptions } from '../engine/rolling.js'
+import { PhaseBarrier } from '../engine/ordering.js'
+import { parseSerial } from '../engine/batches.js'
+
+/** Upper bounds that keep a typo (`--forks 99999999999999999999`) a usage error instead of a crash deep in p-map. */
+export const MAX_FORKS = 10_000
+export const MAX_PARALLEL = 1_000
+
+const stateDirFlag = Flags.string({ summary: 'Where the local run journal lives (default $XDG_STATE_HOME/virtfleet).' })
+
+/** Inventory and selection: every command that loads hosts. */
+export const inventoryFlags = {
+  inventory: Flags.string({
+    char: 'i',
+    multiple: true,
+    multipleNonGreedy: true,
+    summary: 'Inventory file or folder (repeatable; later wins). Default: $VIRTFLEET_INVENTORY, then ./inventory.',
+  }),
+  limit: Flags.string({ char: 'l', summary: 'Host pattern (Ansible syntax: all, g1:g2, g1:&g2, g1:!g2, web*, ~regex, g[0:2], @file).' }),
+}
+
+export const connectionFlags = {
+  ...inventoryFlags,
+  limit: Flags.string({
+    char: 'l',
+    summary: 'Host pattern (Ansible syntax: all, g1:g2, g1:&g2, g1:!g2, web*, ~regex, g[0:2], @file); @failed: the last failed hosts.',
+  }),
+  // Exact host names as data (used by `retry`): never parsed as a pattern, so a recorded name cannot widen a run.
+  'only-host': Flags.string({ multiple: true, hidden: true, summary: 'Only this inventory host (exact name; repeatable).' }),
+  forks: Flags.integer({ char: 'f', min: 1, max: MAX_FORKS, summary: 'Hosts handled at once.', default: 10 }),
+  'host-key-checking': Flags.string({
+    options: ['strict', 'accept-new', 'off'],
+    summary: 'Like StrictHostKeyChecking: strict (default) refuses unknown or changed keys.',
+  }),
+  'known-hosts': Flags.string({
+    multiple: true,
+    multipleNonGreedy: true,
+    summary: 'known_hosts file(s) to check host keys against (default ~/.ssh/known_hosts).',
+  }),
+  'ssh-config': Flags.string({ summary: 'ssh_config file to honour (default ~/.ssh/config; $VIRTFLEET_SSH_CONFIG).' }),
+  'connect-timeout': Flags.string({ summary: 'SSH connect timeout per attempt (seconds or 10s, 1m).', default: '10s' }),
+  json: Flags.boolean({ summary: 'Print a JSON report on stdout (no live output).' }),
+  output: Flags.string({
+    options: ['auto', 'tree', 'plain'],
+    default: 'auto',
+    summary: 'Live output: the listr2 tree on a terminal, plain timestamped lines in CI or pipes.',
+  }),
+  'state-dir': stateDirFlag,
+}
+
+/** For commands that only read the journal (runs, resume, retry). */
+export const journalFlags = { 'state-dir': Flags.string({ summary: 'Journal location (default $XDG_STATE_HOME/virtfleet).' }) }
+
+export const changeFlags = {
+  check: Flags.boolean({ char: 'C', summary: 'Connect and list, print exactly what would be done to which guest, change nothing.' }),
+  guests: Flags.string({
+    char: 'g',
+    multiple: true,
+    multipleNonGreedy: true,
+    summary: 'Only these guests (names, globs or UUIDs; repeatable or comma-separated).',
+  }),
+  parallel: Flags.integer({ char: 'p', min: 1, max: MAX_PARALLEL, summary: "Guests handled at once per host (default 4, or the host's `parallel` var)." }),
+  'bypass-cache': Flags.boolean({ summary: 'Pass --bypass-cache to virsh (managedsave / start): avoid filling the host page cache.' }),
+  'libvirt-guests-list': Flags.boolean({ summary: "Also keep libvirt-guests' own list file (/var/lib/libvirt/libvirt-guests) in step." }),
+}
+
+export const stopFlags = {
+  action: Flags.string({
+    char: 'a',
+    options: ['shutdown', 'suspend', 'destroy'],
+    summary: "First action per guest (suspend = managedsave). Default shutdown, or the host's `action` var.",
+  }),
+  fallback: Flags.string({ summary: 'Escalation chain tried in order when the previous action fails or times out, e.g. shutdown,destroy.' }),
+  timeout: Flags.string({ char: 't', summary: 'Per-guest time for each action (seconds, or 90s, 5m). Default 5m.' }),
+  'host-timeout': Flags.string({ summary: 'Per-host budget; when it runs out, every guest not yet off escalates to its next fallback.' }),
+  'persistent-only': Flags.boolean({ summary: 'Leave transient guests alone (they cannot be restored by start anyway).' }),
+  tiers: Flags.string({ summary: 'Fleet-wide phases by guest tier, in stop order (e.g. app,db: app everywhere before db). Start runs them in reverse.' }),
+  mode: Flags.string({ options: ['acpi', 'agent'], summary: 'How shutdown asks the guest (virsh shutdown --mode). Default acpi.' }),
+}
+
+export const startFlags = {
+  'start-timeout': Flags.string({ summary: 'Per-guest time to be running after start (default 2m).' }),
+  'start-delay': Flags.string({ summary: "Minimum time between two starts on a host (libvirt-guests' START_DELAY)." }),
+  'sync-time': Flags.boolean({ summary: 'After resuming a suspended guest, sync its clock (virsh domtime --sync; needs the guest agent).' }),
+  'group-delay': Flags.string({ summary: 'Pause between two guest order groups on a host (guest_order var / virtfleet:order= tag).' }),
+  'wait-agent': Flags.string({
+    summary: "After start, wait up to this long for each guest's QEMU guest agent to answer; report guests whose agent stays silent.",
+  }),
+}
+
+export const rollingFlags = {
+  serial: Flags.string({ summary: "Hosts per batch, as Ansible's serial: 1, 25%, or 1,5,20% (the last value repeats). Default: all at once." }),
+  'max-fail-percentage': Flags.integer({
+    min: 0,
+    max: 100,
+    default: 0,
+    summary: 'Stop the roll when more than this percentage of a batch fails (0: any failure).',
+  }),
+  pause: Flags.string({ summary: 'Wait between batches (e.g. 30s).' }),
+  confirm: Flags.boolean({ summary: 'Ask before each batch after the first (needs a terminal).' }),
+  'break-lock': Flags.boolean({ summary: 'Take over a host lock held by another run (after checking that run is dead).' }),
+  yes: Flags.boolean({ char: 'y', summary: 'Answer yes to confirmations (non-interactive runs).' }),
+  'resume-run': Flags.string({ hidden: true, summary: 'Continue this journaled run (used by `virtfleet resume`).' }),
+}
+
+/** What the connection flags parse to (oclif's inferred type, spelled out so modules below commands can take it). */
+export interface ConnectionFlagValues {
+  inventory?: string[]
+  limit?: string
+  'only-host'?: string[]
+  forks: number
+  'host-key-checking'?: string
+  'known-hosts'?: string[]
+  'ssh-config'?: string
+  'connect-timeout': string
+  json: boolean
+  output: string
+  'state-dir'?: string
+}
+
+export interface RollingFlagValues {
+  check?: boolean
+  'resume-run'?: string
+  yes?: boolean
+  confirm?: boolean
+  serial?: string
+  'max-fail-percentage'?: number
+  pause?: string
+}
+
+export function stopOptionsFromFlags(flags: {
+  action?: string
+  fallback?: string
+  timeout?: string
+  'host-timeout'?: string
+  'persistent-only'?: boolean
+  mode?: string
+  parallel?: number
+  'bypass-cache'?: boolean
+  guests?: string[]
+  'libvirt-guests-list'?: boolean
+  tiers?: string
+}): StopOptions {
+  const fallback = parseActions(flags.fallback, '--fallback')
+  if (flags.fallback !== undefined && !fallback) throw new UsageError('--fallback: give at least one action')
+  return {
+    action: flags.action as Action | undefined,
+    fallback,
+    parallel: flags.parallel,
+    timeoutMs: optionalDuration(flags.timeout, '--timeout'),
+    hostTimeoutMs: optionalDuration(flags['host-timeout'], '--host-timeout'),
+    persistentOnly: flags['persistent-only'],
+    bypassCache: flags['bypass-cache'],
+    mode: flags.mode as 'acpi' | 'agent' | undefined,
+    guests: splitList(flags.guests),
+    libvirtGuestsList: flags['libvirt-guests-list'],
+    ...tierOptions(flags.tiers),
+  }
+}
+
+function tierOptions(tiers: string | undefined): { tiers?: string[]; barrier?: PhaseBarrier } {
+  const list = splitList(tiers === undefined ? undefined : [tiers])
+  return list ? { tiers: list, barrier: new PhaseBarrier() } : {}
+}
+
+export function startOptionsFromFlags(
+  flags: {
+    'start-timeout'?: string
+    timeout?: string
+    'start-delay'?: string
+    'sync-time'?: boolean
+    parallel?: number
+    'bypass-cache'?: boolean
+    guests?: string[]
+    'libvirt-guests-list'?: boolean
+    tiers?: string
+    'group-delay'?: string
+    'wait-agent'?: string
+  },
+  timeoutFlag: 'timeout' | 'start-timeout',
+): StartOptions {
+  return {
+    parallel: flags.parallel,
+    timeoutMs: optionalDuration(flags[timeoutFlag], `--${timeoutFlag}`),
+    startDelayMs: optionalDuration(flags['start-delay'], '--start-delay'),
+    syncTime: flags['sync-time'],
+    bypassCache: flags['bypass-cache'],
+    guests: splitList(flags.guests),
+    libvirtGuestsList: flags['libvirt-guests-list'],
+    groupDelayMs: optionalDuration(flags['group-delay'], '--group-delay'),
+    waitAgentMs: optionalDuration(flags['wait-agent'], '--wait-agent'),
+    ...tierOptions(flags.tiers),
+  }
+}
+
+/** The batch settings of a rolling run (`--serial`, `--max-fail-percentage`, `--pause`). */
+export function rollingOptionsFromFlags(flags: RollingFlagValues): Pick<RollingOptions, 'serial' | 'maxFailPercentage' | 'pauseMs'> {
+  return {
+    ...(flags.serial ? { serial: parseSerial(flags.serial) } : {}),
+    maxFailPercentage: flags['max-fail-percentage'] ?? 0,
+    ...(flags.pause ? { pauseMs: parseDuration(flags.pause, '--pause') } : {}),
+  }
+}
+
+export function hostKeyCheckingFlag(value: string | undefined): HostKeyChecking | undefined {
+  if (value === undefined) return undefined
+  if (value === 'strict' || value === 'accept-new' || value === 'off') return value
+  throw new UsageError(`--host-key-checking: expected strict, accept-new or off; got "${value}"`)
+}
+
+export function splitList(values: string[] | undefined): string[] | undefined {
+  if (!values) return undefined
+  const out = values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '')
+  return out.length > 0 ? out : undefined
+}
+
+export function parseActions(text: string | undefined, what: string): Action[] | undefined {
+  const list = splitList(text === undefined ? undefined : [text])
+  if (!list) return undefined
+  for (const a of list) if (!(ACTIONS as readonly string[]).includes(a)) throw new UsageError(`${what}: unknown action "${a}" (expected ${ACTIONS.join(', ')})`)
+  return list as Action[]
+}
+
+export function optionalDuration(text: string | undefined, what: string): number | undefined {
+  return text === undefined ? undefined : parseDuration(text, what)
+}

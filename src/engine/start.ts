@@ -14,8 +14,9 @@ import { runFleet } from './fleet.js'
 import type { StartOptions, StartTarget } from './plan.js'
 import { planHostStart } from './plan.js'
 import type { ActionAttempt, GuestReport, RunReport } from '../core/report.js'
-import { Semaphore } from '../core/semaphore.js'
+import { anySignal, Semaphore } from '../core/semaphore.js'
 import { orderGroups, tierPhase } from './ordering.js'
+import { Deadline } from './deadline.js'
 import { describeAll } from './stop.js'
 
 export interface StartRunOptions extends StartOptions {
@@ -98,8 +99,10 @@ export function startHostJob(o: StartRunOptions): HostJob {
           }
         }
         const ref = refOf(t)
-        const startedAt = ctx.at()
-        const s0 = ctx.clock.now()
+        // One clock reading at the request: the start timeout and the reported duration both count from it.
+        const deadline = new Deadline(ctx.clock, plan.timeoutMs)
+        const startedAt = deadline.startedAt
+        const s0 = deadline.t0
         ctx.bus.emit({ type: 'guest-action', host: ctx.host.name, guest: ref, action: 'start', reason: 'primary', at: startedAt })
         const record = (result: ActionAttempt['result'], error?: string, action: ActionAttempt['action'] = 'start', t1 = s0, at1 = startedAt) => {
           const a: ActionAttempt = {
@@ -114,19 +117,26 @@ export function startHostJob(o: StartRunOptions): HostJob {
           attempts.push(a)
           ctx.bus.emit({ type: 'guest-action-result', host: ctx.host.name, guest: ref, action, result, ...(error ? { error } : {}), at: a.endedAt })
         }
+        const timeoutText = `not running within ${plan.timeoutMs / 1000}s after start`
+        let confirmed = false
         try {
-          await driver.start(guest.uri, guest.uuid, interrupt)
+          await driver.start(guest.uri, guest.uuid, anySignal([deadline.signal, interrupt]))
         } catch (err) {
-          // Raced with someone else starting it? Then it is running, which is what we want.
+          // Raced with someone else starting it (or its answer came after the deadline)? Then it runs, as we want.
           const state = await driver.state(guest.uri, guest.uuid).catch(() => undefined)
           if (state !== 'running') {
-            record(interrupt.aborted ? 'interrupted' : 'failed', errorMessage(err))
-            return done({ outcome: interrupt.aborted ? 'interrupted' : 'not-started', ok: false, error: errorMessage(err), inSavedList: !!t.entry })
+            deadline.cancel()
+            const result = interrupt.aborted ? 'interrupted' : deadline.passed ? 'timeout' : 'failed'
+            const error = result === 'timeout' ? timeoutText : errorMessage(err)
+            record(result, error)
+            return done({ outcome: interrupt.aborted ? 'interrupted' : 'not-started', ok: false, error, inSavedList: !!t.entry })
           }
+          confirmed = true
         }
-        const r = await watcher.waitFor(ref, 'running', plan.timeoutMs, interrupt)
+        const r = confirmed ? 'reached' : await watcher.waitFor(ref, 'running', deadline.remainingMs(), interrupt)
+        deadline.cancel()
         if (r !== 'reached') {
-          const msg = r === 'timeout' ? `not running within ${plan.timeoutMs / 1000}s after start` : 'interrupted'
+          const msg = r === 'timeout' ? timeoutText : 'interrupted'
           record(r === 'timeout' ? 'timeout' : 'interrupted', msg)
           return done({ outcome: r === 'timeout' ? 'not-started' : 'interrupted', ok: false, error: msg, inSavedList: !!t.entry })
         }

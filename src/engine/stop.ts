@@ -19,6 +19,7 @@ import type { ActionAttempt, GuestOutcome, GuestReport, RunReport } from '../cor
 import { anySignal, Semaphore } from '../core/semaphore.js'
 import { TIMER_CANCELLED } from '../core/clock.js'
 import { orderGroups, tierPhase } from './ordering.js'
+import { Deadline } from './deadline.js'
 import type { GuestTags } from '../libvirt/describe.js'
 
 export interface StopRunOptions extends StopOptions {
@@ -236,29 +237,25 @@ async function attempt(
   limits: AttemptLimits,
 ): Promise<{ attempt: ActionAttempt; fatal: boolean }> {
   const ref = { uri: g.uri, uuid: g.uuid, name: g.name }
-  const startedAt = ctx.at()
-  const t0 = ctx.clock.now()
+  // One clock reading at the request: the step's timeout and its reported duration both count from it.
+  const deadline = new Deadline(ctx.clock, limits.timeoutMs)
+  const startedAt = deadline.startedAt
   ctx.bus.emit({ type: 'guest-action', host: ctx.host.name, guest: ref, action, reason, at: startedAt })
   const finish = (result: ActionAttempt['result'], error?: string, fatal = false) => {
-    const a: ActionAttempt = { action, startedAt, endedAt: ctx.at(), durationMs: Math.round(ctx.clock.now() - t0), result, reason, ...(error ? { error } : {}) }
+    const a: ActionAttempt = { action, startedAt, endedAt: ctx.at(), durationMs: deadline.elapsedMs(), result, reason, ...(error ? { error } : {}) }
     ctx.bus.emit({ type: 'guest-action-result', host: ctx.host.name, guest: ref, action, result, ...(error ? { error } : {}), at: a.endedAt })
     return { attempt: a, fatal }
   }
-  // One signal for "stop waiting": step timeout, host budget, or interrupt.
-  const stepTimer = new AbortController()
-  const timedOut = new AbortController()
-  ctx.clock.sleep(limits.timeoutMs, stepTimer.signal).then(
-    () => timedOut.abort(new Error('timeout')),
-    () => undefined,
-  )
-  const stop = anySignal([timedOut.signal, limits.cut, limits.interrupt])
+  // One signal for "stop waiting": step deadline, host budget, or interrupt.
+  const stop = anySignal([deadline.signal, limits.cut, limits.interrupt])
   const why = (): ActionAttempt['result'] => (limits.interrupt.aborted ? 'interrupted' : 'timeout')
   const whyText = () =>
     limits.interrupt.aborted ? 'interrupted' : limits.cut?.aborted ? 'host budget exhausted' : `no result within ${limits.timeoutMs / 1000}s`
   try {
     if (action === 'shutdown') {
-      await driver.shutdown(g.uri, g.uuid, limits.interrupt)
-      const r = await watcher.waitFor(ref, 'off', limits.timeoutMs, anySignal([limits.cut, limits.interrupt]))
+      // A request-only shutdown (host budget spent before its turn) has no time of its own: the request is sent whole.
+      await driver.shutdown(g.uri, g.uuid, limits.timeoutMs > 0 ? stop : limits.interrupt)
+      const r = await watcher.waitFor(ref, 'off', deadline.remainingMs(), anySignal([limits.cut, limits.interrupt]))
       if (r === 'reached') return finish('ok')
       return finish(
         r === 'timeout' ? 'timeout' : why(),
@@ -277,7 +274,7 @@ async function attempt(
       }
       return finish('ok')
     }
-    await driver.destroy(g.uri, g.uuid, anySignal([timedOut.signal, limits.interrupt]))
+    await driver.destroy(g.uri, g.uuid, anySignal([deadline.signal, limits.interrupt]))
     return finish('ok')
   } catch (err) {
     if (stop.aborted && !(err instanceof UnreachableError)) return finish(why(), whyText())
@@ -288,6 +285,6 @@ async function attempt(
     }
     return finish('failed', errorMessage(err), err instanceof UnreachableError)
   } finally {
-    stepTimer.abort(TIMER_CANCELLED)
+    deadline.cancel()
   }
 }

@@ -5,6 +5,7 @@ import type { HostSpec } from '../inventory/types.js'
 import type { Action } from '../core/types.js'
 import type { Guest } from '../libvirt/types.js'
 import { isActive } from '../libvirt/types.js'
+import { byName } from '../libvirt/driver.js'
 import type { SavedEntry, SavedList } from '../state/saved-list.js'
 import { matchesAny } from '../core/glob.js'
 import { guestTags, type PhaseBarrier } from './ordering.js'
@@ -113,11 +114,6 @@ export function planHostStop(host: HostSpec, guests: Guest[], o: StopOptions, de
     if (g.persistent) plan.save.push(g)
   }
   return plan
-}
-
-/** Guests in natural name order (web2 before web10): virsh lists by domain id, which changes with every start. */
-export function byName<T extends { name: string }>(guests: readonly T[]): T[] {
-  return [...guests].sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }))
 }
 
 function dedupe<T>(xs: T[]): T[] {

@@ -17,7 +17,6 @@ import type { ActionAttempt, GuestReport, RunReport } from '../core/report.js'
 import { anySignal, Semaphore } from '../core/semaphore.js'
 import { orderGroups, tierPhase } from './ordering.js'
 import { Deadline } from './deadline.js'
-import { describeAll } from './stop.js'
 
 export interface StartRunOptions extends StartOptions {
   pollMs?: number
@@ -32,9 +31,8 @@ export function startHostJob(o: StartRunOptions): HostJob {
     const driver = new VirshDriver(ctx.session, { bypassCache: o.bypassCache })
     const store = new SavedListStore(ctx.session, ctx.host.stateDir, o.libvirtGuestsList ?? false)
     const saved = await store.read()
-    const live: Guest[] = []
-    for (const uri of ctx.host.uris) live.push(...(await driver.list(uri)))
-    const described = ctx.host.vars.use_guest_tags === true ? await describeAll(driver, ctx.host.uris) : undefined
+    const live = await driver.listAll(ctx.host.uris)
+    const described = ctx.host.vars.use_guest_tags === true ? await driver.describeAll(ctx.host.uris) : undefined
     const plan = planHostStart(ctx.host, saved, live, o, described)
     ctx.bus.emit({
       type: 'host-planned',

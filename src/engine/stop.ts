@@ -20,7 +20,6 @@ import { anySignal, Semaphore } from '../core/semaphore.js'
 import { TIMER_CANCELLED } from '../core/clock.js'
 import { orderGroups, tierPhase } from './ordering.js'
 import { Deadline } from './deadline.js'
-import type { GuestTags } from '../libvirt/describe.js'
 
 export interface StopRunOptions extends StopOptions {
   /** Safety-net poll interval for guest states (events do the real work). */
@@ -36,9 +35,8 @@ export function runStop(hosts: HostSpec[], ctx: RunContext, o: StopRunOptions): 
 export function stopHostJob(o: StopRunOptions): HostJob {
   return async (ctx) => {
     const driver = new VirshDriver(ctx.session, { bypassCache: o.bypassCache, mode: o.mode })
-    const guests: Guest[] = []
-    for (const uri of ctx.host.uris) guests.push(...(await driver.list(uri)))
-    const described = ctx.host.vars.use_guest_tags === true ? await describeAll(driver, ctx.host.uris) : undefined
+    const guests = await driver.listAll(ctx.host.uris)
+    const described = ctx.host.vars.use_guest_tags === true ? await driver.describeAll(ctx.host.uris) : undefined
     const plan = planHostStop(ctx.host, guests, o, described)
     ctx.bus.emit({
       type: 'host-planned',
@@ -212,12 +210,6 @@ async function executeStopPlan(
     o.barrier?.leave(ctx.host.name)
     budgetTimer.abort(TIMER_CANCELLED)
   }
-}
-
-export async function describeAll(driver: VirshDriver, uris: string[]): Promise<Map<string, GuestTags>> {
-  const all = new Map<string, GuestTags>()
-  for (const uri of uris) for (const [k, v] of await driver.describe(uri)) all.set(k, v)
-  return all
 }
 
 interface AttemptLimits {

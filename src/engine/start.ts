@@ -5,6 +5,7 @@
 import { setMaxListeners } from 'node:events'
 import { errorMessage } from '../core/errors.js'
 import type { HostSpec } from '../inventory/types.js'
+import { guestOrdering } from '../inventory/guest-ordering.js'
 import { VirshDriver } from '../libvirt/driver.js'
 import type { Guest } from '../libvirt/types.js'
 import { StateWatcher } from '../libvirt/watcher.js'
@@ -22,7 +23,9 @@ export interface StartRunOptions extends StartOptions {
   pollMs?: number
 }
 
-export function runStart(hosts: HostSpec[], ctx: RunContext, o: StartRunOptions): Promise<RunReport> {
+export async function runStart(hosts: HostSpec[], ctx: RunContext, o: StartRunOptions): Promise<RunReport> {
+  // A bad guest_order / guest_tiers / use_guest_tags is an input error before any host is contacted.
+  for (const h of hosts) guestOrdering(h)
   return runFleet(hosts, ctx, startHostJob(o))
 }
 
@@ -32,7 +35,7 @@ export function startHostJob(o: StartRunOptions): HostJob {
     const store = new SavedListStore(ctx.session, ctx.host.stateDir, o.libvirtGuestsList ?? false)
     const saved = await store.read()
     const live = await driver.listAll(ctx.host.uris)
-    const described = ctx.host.vars.use_guest_tags === true ? await driver.describeAll(ctx.host.uris) : undefined
+    const described = guestOrdering(ctx.host).useGuestTags ? await driver.describeAll(ctx.host.uris) : undefined
     const plan = planHostStart(ctx.host, saved, live, o, described)
     ctx.bus.emit({
       type: 'host-planned',

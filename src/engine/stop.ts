@@ -6,6 +6,7 @@
 import { setMaxListeners } from 'node:events'
 import { errorMessage, UnreachableError } from '../core/errors.js'
 import type { HostSpec } from '../inventory/types.js'
+import { guestOrdering } from '../inventory/guest-ordering.js'
 import type { Action } from '../core/types.js'
 import { VirshDriver } from '../libvirt/driver.js'
 import type { Guest } from '../libvirt/types.js'
@@ -28,7 +29,9 @@ export interface StopRunOptions extends StopOptions {
 
 const OUTCOME: Record<Action, GuestOutcome> = { shutdown: 'stopped', suspend: 'suspended', destroy: 'destroyed' }
 
-export function runStop(hosts: HostSpec[], ctx: RunContext, o: StopRunOptions): Promise<RunReport> {
+export async function runStop(hosts: HostSpec[], ctx: RunContext, o: StopRunOptions): Promise<RunReport> {
+  // A bad guest_order / guest_tiers / use_guest_tags is an input error before any host is contacted.
+  for (const h of hosts) guestOrdering(h)
   return runFleet(hosts, ctx, stopHostJob(o))
 }
 
@@ -36,7 +39,7 @@ export function stopHostJob(o: StopRunOptions): HostJob {
   return async (ctx) => {
     const driver = new VirshDriver(ctx.session, { bypassCache: o.bypassCache, mode: o.mode })
     const guests = await driver.listAll(ctx.host.uris)
-    const described = ctx.host.vars.use_guest_tags === true ? await driver.describeAll(ctx.host.uris) : undefined
+    const described = guestOrdering(ctx.host).useGuestTags ? await driver.describeAll(ctx.host.uris) : undefined
     const plan = planHostStop(ctx.host, guests, o, described)
     ctx.bus.emit({
       type: 'host-planned',

@@ -16,7 +16,6 @@ export const DEFAULTS = {
   action: 'shutdown' as Action,
   parallel: 4,
   timeoutMs: 300_000,
-  forks: 10,
   startTimeoutMs: 120_000,
 }
 

@@ -82,33 +82,23 @@ function baseReport(g: Guest, inList: Set<string>): Omit<GuestReport, 'outcome' 
   return { uri: g.uri, uuid: g.uuid, name: g.name, initialState: g.state, persistent: g.persistent, inSavedList: inList.has(g.uuid) }
 }
 
+/** A guest the run did not act on: no attempts, no time spent. */
+function untouched(g: Guest, inList: Set<string>, outcome: GuestOutcome, ok: boolean, extra: Partial<GuestReport> = {}): GuestReport {
+  return { ...baseReport(g, inList), outcome, ok, attempts: [], durationMs: 0, ...extra }
+}
+
 function reportPlanOnly(plan: HostStopPlan, inList: Set<string>): GuestReport[] {
   return [
-    ...plan.targets.map((t) => ({
-      ...baseReport(t.guest, inList),
-      outcome: 'planned' as const,
-      ok: true,
-      attempts: [],
-      durationMs: 0,
-      plan: t.chain,
-      ...(t.note ? { note: t.note } : {}),
-    })),
+    ...plan.targets.map((t) => untouched(t.guest, inList, 'planned', true, { plan: t.chain, ...(t.note ? { note: t.note } : {}) })),
     ...reportSide(plan, inList),
   ]
 }
 
 function reportSide(plan: HostStopPlan, inList: Set<string>): GuestReport[] {
   return [
-    ...plan.impossible.map((x) => ({
-      ...baseReport(x.guest, inList),
-      outcome: 'still-running' as const,
-      ok: false,
-      attempts: [],
-      durationMs: 0,
-      error: x.reason,
-    })),
-    ...plan.excluded.map((x) => ({ ...baseReport(x.guest, inList), outcome: 'still-running' as const, ok: true, attempts: [], durationMs: 0, note: x.reason })),
-    ...plan.alreadyOff.map((g) => ({ ...baseReport(g, inList), outcome: 'already-off' as const, ok: true, attempts: [], durationMs: 0, finalState: g.state })),
+    ...plan.impossible.map((x) => untouched(x.guest, inList, 'still-running', false, { error: x.reason })),
+    ...plan.excluded.map((x) => untouched(x.guest, inList, 'still-running', true, { note: x.reason })),
+    ...plan.alreadyOff.map((g) => untouched(g, inList, 'already-off', true, { finalState: g.state })),
   ]
 }
 

@@ -252,8 +252,10 @@ async function attempt(
         await driver.managedsave(g.uri, g.uuid, stop)
       } catch (err) {
         if (stop.aborted) {
+          // The attempt ended at its deadline; the job abort is cleanup the next fallback must wait for.
+          const ended = finish(why(), whyText())
           await driver.abortJob(g.uri, g.uuid)
-          return finish(why(), whyText())
+          return ended
         }
         throw err
       }

@@ -237,3 +237,26 @@ describe('step timeouts are exact (one deadline from the moment of the request)'
     expect(g?.durationMs).toBe(6000)
   })
 })
+
+describe('step timeouts are exact for suspend', () => {
+  it('a managedsave cut at its deadline is reported at the deadline, not after the (slow) job abort', async () => {
+    const clock = new FakeClock()
+    const fake = new FakeTransport(clock)
+    fake.addHost('hv1').addGuest({ name: 'g1', saveMs: 60_000, shutdownDelayMs: 500 })
+    const transport = slowVerb(fake, clock, 'domjobabort', 1500)
+    const r = await clock.runUntil(
+      runStop(
+        [hostSpec('hv1')],
+        { transport, clock, bus: new EventBus(), runId: 'r', command: 'shutdown', check: false },
+        { action: 'suspend', fallback: ['shutdown'], timeoutMs: 6000 },
+      ),
+    )
+    const g = byName(r).g1
+    expect(g?.attempts.map((a) => [a.action, a.result, a.durationMs])).toEqual([
+      ['suspend', 'timeout', 6000],
+      ['shutdown', 'ok', 500],
+    ])
+    // the fallback starts only once the save job was aborted
+    expect(Date.parse(g?.attempts[1]?.startedAt ?? '') - Date.parse(g?.attempts[0]?.endedAt ?? '')).toBe(1500)
+  })
+})

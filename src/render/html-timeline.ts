@@ -105,20 +105,16 @@ function tickStep(spanMs: number, maxTicks: number): number {
   return Math.ceil(spanMs / maxTicks / 86_400_000) * 86_400_000
 }
 
+/** "90s" as "1m30s": whole big units, then the rest in small units (or the small unit alone below one big unit). */
+function mixedUnits(ms: number, big: number, bigName: string, small: number, smallName: string): string {
+  if (ms % big === 0) return `${ms / big}${bigName}`
+  return ms >= big ? `${Math.floor(ms / big)}${bigName}${(ms % big) / small}${smallName}` : `${ms / small}${smallName}`
+}
+
 function tickLabel(offsetMs: number, stepMs: number): string {
   if (offsetMs === 0) return '0'
-  if (stepMs < 60_000)
-    return offsetMs % 60_000 === 0
-      ? `${offsetMs / 60_000}m`
-      : offsetMs >= 60_000
-        ? `${Math.floor(offsetMs / 60_000)}m${(offsetMs % 60_000) / 1000}s`
-        : `${offsetMs / 1000}s`
-  if (stepMs < 3_600_000)
-    return offsetMs % 3_600_000 === 0
-      ? `${offsetMs / 3_600_000}h`
-      : offsetMs >= 3_600_000
-        ? `${Math.floor(offsetMs / 3_600_000)}h${(offsetMs % 3_600_000) / 60_000}m`
-        : `${offsetMs / 60_000}m`
+  if (stepMs < 60_000) return mixedUnits(offsetMs, 60_000, 'm', 1000, 's')
+  if (stepMs < 3_600_000) return mixedUnits(offsetMs, 3_600_000, 'h', 60_000, 'm')
   return `${Math.round((offsetMs / 3_600_000) * 10) / 10}h`
 }
 

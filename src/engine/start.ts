@@ -208,7 +208,6 @@ function base(t: StartTarget): Omit<GuestReport, 'outcome' | 'ok' | 'attempts' |
   return { ...refOf(t), initialState: t.guest?.state ?? 'unknown', persistent: t.guest?.persistent ?? true, inSavedList: !!t.entry }
 }
 
-export type { HostJobContext }
 
 /** Ping the QEMU guest agent until it answers (true) or `limitMs` passes (false). */
 async function waitForAgent(driver: VirshDriver, g: Guest, limitMs: number, clock: HostJobContext['clock'], signal: AbortSignal): Promise<boolean> {

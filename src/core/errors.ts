@@ -76,13 +76,6 @@ export class RemoteError extends VirtfleetError {
   }
 }
 
-export class InterruptedError extends VirtfleetError {
-  constructor(message = 'interrupted') {
-    super('interrupted', message)
-    this.name = 'InterruptedError'
-  }
-}
-
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message
   return String(err)

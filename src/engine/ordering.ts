@@ -1,30 +1,21 @@
 // Guest ordering, as Proxmox's startup order: each guest may carry an order number and a tier.
-// Sources, first match wins: the host's inventory vars `guest_order: {GLOB: N}` / `guest_tiers: {GLOB: NAME}`,
-// then a tag in the guest's libvirt description (`virtfleet:order=N`, `virtfleet:tier=NAME`).
+// Sources, first match wins: the host's inventory vars `guest_order: {GLOB: N}` / `guest_tiers: {GLOB: NAME}`
+// (typed once by inventory/guest-ordering.ts), then a tag in the guest's libvirt description (`virtfleet:order=N`,
+// `virtfleet:tier=NAME`).
 // Stop goes in descending order (highest first), start in ascending order; guests without an order come last
 // on start and first on stop. Tiers order whole phases across the fleet: `--tiers app,db` stops tier app
 // everywhere before tier db (and starts db everywhere before app).
 
-import type { HostSpec } from '../inventory/types.js'
+import { ruleFor, type GuestOrdering } from '../inventory/guest-ordering.js'
 import type { Guest } from '../libvirt/types.js'
 import type { GuestTags } from '../libvirt/describe.js'
-import { globToRegExp } from '../core/glob.js'
 
-function lookup(map: unknown, name: string): unknown {
-  if (!map || typeof map !== 'object') return undefined
-  for (const [glob, value] of Object.entries(map as Record<string, unknown>)) if (globToRegExp(glob).test(name)) return value
-  return undefined
-}
-
-export function guestTags(host: HostSpec, g: Guest, described?: Map<string, GuestTags>): GuestTags {
+/** A guest's order and tier: the inventory's globs beat its description tags. */
+export function guestTags(ordering: GuestOrdering, g: Guest, described?: Map<string, GuestTags>): GuestTags {
   const fromDesc = described?.get(g.uuid) ?? {}
-  const order = lookup(host.vars.guest_order, g.name)
-  const tier = lookup(host.vars.guest_tiers, g.name)
-  return {
-    ...fromDesc,
-    ...(order !== undefined && Number.isFinite(Number(order)) ? { order: Number(order) } : {}),
-    ...(tier !== undefined ? { tier: String(tier) } : {}),
-  }
+  const order = ruleFor(ordering.order, g.name)
+  const tier = ruleFor(ordering.tiers, g.name)
+  return { ...fromDesc, ...(order !== undefined ? { order } : {}), ...(tier !== undefined ? { tier } : {}) }
 }
 
 /** Split into groups run one after the other: stop = descending order (untagged first), start = ascending (untagged last). */
@@ -33,10 +24,6 @@ export function orderGroups<T>(items: T[], orderOf: (t: T) => number | undefined
   const key = (t: T) => orderOf(t) ?? Number.POSITIVE_INFINITY
   const keys = [...new Set(items.map(key))].sort((a, b) => (direction === 'stop' ? b - a : a - b))
   return keys.map((k) => items.filter((t) => key(t) === k))
-}
-
-export function usesOrdering(host: HostSpec): boolean {
-  return host.vars.guest_order !== undefined || host.vars.use_guest_tags === true
 }
 
 /**

@@ -5,16 +5,17 @@ import type { HostSpec } from '../inventory/types.js'
 import type { Action } from '../core/types.js'
 import type { Guest } from '../libvirt/types.js'
 import { isActive } from '../libvirt/types.js'
+import { byName } from '../libvirt/driver.js'
 import type { SavedEntry, SavedList } from '../state/saved-list.js'
 import { matchesAny } from '../core/glob.js'
 import { guestTags, type PhaseBarrier } from './ordering.js'
+import { guestOrdering } from '../inventory/guest-ordering.js'
 import type { GuestTags } from '../libvirt/describe.js'
 
 export const DEFAULTS = {
   action: 'shutdown' as Action,
   parallel: 4,
   timeoutMs: 300_000,
-  forks: 10,
   startTimeoutMs: 120_000,
 }
 
@@ -84,6 +85,7 @@ export function guestSelected(g: Guest, patterns?: readonly string[]): boolean {
 
 export function planHostStop(host: HostSpec, guests: Guest[], o: StopOptions, described?: Map<string, GuestTags>): HostStopPlan {
   const settings = stopSettings(host, o)
+  const ordering = guestOrdering(host)
   const chain = dedupe([settings.action, ...settings.fallback])
   const plan: HostStopPlan = { host: host.name, settings, targets: [], impossible: [], alreadyOff: [], excluded: [], save: [] }
   for (const g of byName(guests)) {
@@ -108,16 +110,11 @@ export function planHostStop(host: HostSpec, guests: Guest[], o: StopOptions, de
         : !g.persistent
           ? 'transient: cannot be restored by start'
           : undefined
-    const tags = guestTags(host, g, described)
+    const tags = guestTags(ordering, g, described)
     plan.targets.push({ guest: g, chain: own, ...(note ? { note } : {}), ...(tags.order !== undefined || tags.tier !== undefined ? { tags } : {}) })
     if (g.persistent) plan.save.push(g)
   }
   return plan
-}
-
-/** Guests in natural name order (web2 before web10): virsh lists by domain id, which changes with every start. */
-export function byName<T extends { name: string }>(guests: readonly T[]): T[] {
-  return [...guests].sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }))
 }
 
 function dedupe<T>(xs: T[]): T[] {
@@ -164,6 +161,7 @@ export interface HostStartPlan {
  */
 export function planHostStart(host: HostSpec, saved: SavedList, live: Guest[], o: StartOptions, described?: Map<string, GuestTags>): HostStartPlan {
   const byKey = new Map(live.map((g) => [`${g.uri} ${g.uuid}`, g]))
+  const ordering = guestOrdering(host)
   const targets: StartTarget[] = []
   const listed = new Set<string>()
   for (const entry of saved.entries) {
@@ -172,12 +170,12 @@ export function planHostStart(host: HostSpec, saved: SavedList, live: Guest[], o
     const guest = byKey.get(k)
     if (o.guests && o.guests.length > 0 && !matchesAny(o.guests, entry.name, entry.uuid, guest?.name ?? entry.name)) continue
     if (!guest) targets.push({ entry, kind: 'missing' })
-    else targets.push({ entry, guest, kind: isActive(guest.state) ? 'already-running' : 'start', tags: guestTags(host, guest, described) })
+    else targets.push({ entry, guest, kind: isActive(guest.state) ? 'already-running' : 'start', tags: guestTags(ordering, guest, described) })
   }
   if (o.guests && o.guests.length > 0) {
     for (const g of byName(live)) {
       if (listed.has(`${g.uri} ${g.uuid}`) || !guestSelected(g, o.guests)) continue
-      targets.push({ guest: g, kind: isActive(g.state) ? 'already-running' : 'start', tags: guestTags(host, g, described) })
+      targets.push({ guest: g, kind: isActive(g.state) ? 'already-running' : 'start', tags: guestTags(ordering, g, described) })
     }
   }
   return {

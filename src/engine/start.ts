@@ -5,6 +5,7 @@
 import { setMaxListeners } from 'node:events'
 import { errorMessage } from '../core/errors.js'
 import type { HostSpec } from '../inventory/types.js'
+import { guestOrdering } from '../inventory/guest-ordering.js'
 import { VirshDriver } from '../libvirt/driver.js'
 import type { Guest } from '../libvirt/types.js'
 import { StateWatcher } from '../libvirt/watcher.js'
@@ -14,15 +15,17 @@ import { runFleet } from './fleet.js'
 import type { StartOptions, StartTarget } from './plan.js'
 import { planHostStart } from './plan.js'
 import type { ActionAttempt, GuestReport, RunReport } from '../core/report.js'
-import { Semaphore } from '../core/semaphore.js'
+import { anySignal, Semaphore } from '../core/semaphore.js'
 import { orderGroups, tierPhase } from './ordering.js'
-import { describeAll } from './stop.js'
+import { Deadline } from './deadline.js'
 
 export interface StartRunOptions extends StartOptions {
   pollMs?: number
 }
 
-export function runStart(hosts: HostSpec[], ctx: RunContext, o: StartRunOptions): Promise<RunReport> {
+export async function runStart(hosts: HostSpec[], ctx: RunContext, o: StartRunOptions): Promise<RunReport> {
+  // A bad guest_order / guest_tiers / use_guest_tags is an input error before any host is contacted.
+  for (const h of hosts) guestOrdering(h)
   return runFleet(hosts, ctx, startHostJob(o))
 }
 
@@ -31,9 +34,8 @@ export function startHostJob(o: StartRunOptions): HostJob {
     const driver = new VirshDriver(ctx.session, { bypassCache: o.bypassCache })
     const store = new SavedListStore(ctx.session, ctx.host.stateDir, o.libvirtGuestsList ?? false)
     const saved = await store.read()
-    const live: Guest[] = []
-    for (const uri of ctx.host.uris) live.push(...(await driver.list(uri)))
-    const described = ctx.host.vars.use_guest_tags === true ? await describeAll(driver, ctx.host.uris) : undefined
+    const live = await driver.listAll(ctx.host.uris)
+    const described = guestOrdering(ctx.host).useGuestTags ? await driver.describeAll(ctx.host.uris) : undefined
     const plan = planHostStart(ctx.host, saved, live, o, described)
     ctx.bus.emit({
       type: 'host-planned',
@@ -105,8 +107,10 @@ export function startHostJob(o: StartRunOptions): HostJob {
           }
         }
         const ref = refOf(t)
-        const startedAt = ctx.at()
-        const s0 = ctx.clock.now()
+        // One clock reading at the request: the start timeout and the reported duration both count from it.
+        const deadline = new Deadline(ctx.clock, plan.timeoutMs)
+        const startedAt = deadline.startedAt
+        const s0 = deadline.t0
         ctx.bus.emit({ type: 'guest-action', host: ctx.host.name, guest: ref, action: 'start', reason: 'primary', at: startedAt })
         const record = (result: ActionAttempt['result'], error?: string, action: ActionAttempt['action'] = 'start', t1 = s0, at1 = startedAt) => {
           const a: ActionAttempt = {
@@ -121,24 +125,31 @@ export function startHostJob(o: StartRunOptions): HostJob {
           attempts.push(a)
           ctx.bus.emit({ type: 'guest-action-result', host: ctx.host.name, guest: ref, action, result, ...(error ? { error } : {}), at: a.endedAt })
         }
+        const timeoutText = `not running within ${plan.timeoutMs / 1000}s after start`
+        let confirmed = false
         try {
-          await driver.start(guest.uri, guest.uuid, interrupt)
+          await driver.start(guest.uri, guest.uuid, anySignal([deadline.signal, interrupt]))
         } catch (err) {
-          // Raced with someone else starting it? Then it is running, which is what we want.
+          // Raced with someone else starting it (or its answer came after the deadline)? Then it runs, as we want.
           const state = await driver.state(guest.uri, guest.uuid).catch(() => undefined)
           if (state !== 'running') {
-            record(interrupt.aborted ? 'interrupted' : 'failed', errorMessage(err))
-            return done({ outcome: interrupt.aborted ? 'interrupted' : 'not-started', ok: false, error: errorMessage(err), inSavedList: !!t.entry })
+            deadline.cancel()
+            const result = interrupt.aborted ? 'interrupted' : deadline.passed ? 'timeout' : 'failed'
+            const error = result === 'timeout' ? timeoutText : errorMessage(err)
+            record(result, error)
+            return done({ outcome: interrupt.aborted ? 'interrupted' : 'not-started', ok: false, error, inSavedList: !!t.entry })
           }
+          confirmed = true
         }
-        const r = await watcher.waitFor(ref, 'running', plan.timeoutMs, interrupt)
+        const r = confirmed ? 'reached' : await watcher.waitFor(ref, 'running', deadline.remainingMs(), interrupt)
+        deadline.cancel()
         if (r === 'lost') {
           const msg = `start requested, then the connection was lost: state unknown (${errorMessage(watcher.lostError)})`
           record('failed', msg)
           return done({ outcome: 'not-started', ok: false, error: msg, inSavedList: !!t.entry })
         }
         if (r !== 'reached') {
-          const msg = r === 'timeout' ? `not running within ${plan.timeoutMs / 1000}s after start` : 'interrupted'
+          const msg = r === 'timeout' ? timeoutText : 'interrupted'
           record(r === 'timeout' ? 'timeout' : 'interrupted', msg)
           return done({ outcome: r === 'timeout' ? 'not-started' : 'interrupted', ok: false, error: msg, inSavedList: !!t.entry })
         }
@@ -215,8 +226,6 @@ function refOf(t: StartTarget): { uri: string; uuid: string; name: string } {
 function base(t: StartTarget): Omit<GuestReport, 'outcome' | 'ok' | 'attempts' | 'durationMs'> {
   return { ...refOf(t), initialState: t.guest?.state ?? 'unknown', persistent: t.guest?.persistent ?? true, inSavedList: !!t.entry }
 }
-
-export type { HostJobContext }
 
 /** Ping the QEMU guest agent until it answers (true) or `limitMs` passes (false). */
 async function waitForAgent(driver: VirshDriver, g: Guest, limitMs: number, clock: HostJobContext['clock'], signal: AbortSignal): Promise<boolean> {

@@ -29,8 +29,7 @@ export async function collectStatus(hosts: HostSpec[], transport: Transport, for
         const store = new SavedListStore(session, host.stateDir, false)
         const saved = await store.read()
         const listed = new Set(saved.entries.map((e) => `${e.uri} ${e.uuid}`))
-        const guests: Guest[] = []
-        for (const uri of host.uris) guests.push(...(await driver.list(uri)))
+        const guests = await driver.listAll(host.uris)
         const defined = new Set(guests.map((g) => `${g.uri} ${g.uuid}`))
         return {
           host: host.name,

@@ -7,6 +7,7 @@ import { setMaxListeners } from 'node:events'
 import { errorMessage, UnreachableError } from '../core/errors.js'
 import { ConnectionLostError } from '../ssh/connect-errors.js'
 import type { HostSpec } from '../inventory/types.js'
+import { guestOrdering } from '../inventory/guest-ordering.js'
 import type { Action } from '../core/types.js'
 import { VirshDriver } from '../libvirt/driver.js'
 import type { Guest } from '../libvirt/types.js'
@@ -20,7 +21,7 @@ import type { ActionAttempt, GuestOutcome, GuestReport, RunReport } from '../cor
 import { anySignal, Semaphore } from '../core/semaphore.js'
 import { TIMER_CANCELLED } from '../core/clock.js'
 import { orderGroups, tierPhase } from './ordering.js'
-import type { GuestTags } from '../libvirt/describe.js'
+import { Deadline } from './deadline.js'
 
 export interface StopRunOptions extends StopOptions {
   /** Safety-net poll interval for guest states (events do the real work). */
@@ -29,16 +30,17 @@ export interface StopRunOptions extends StopOptions {
 
 const OUTCOME: Record<Action, GuestOutcome> = { shutdown: 'stopped', suspend: 'suspended', destroy: 'destroyed' }
 
-export function runStop(hosts: HostSpec[], ctx: RunContext, o: StopRunOptions): Promise<RunReport> {
+export async function runStop(hosts: HostSpec[], ctx: RunContext, o: StopRunOptions): Promise<RunReport> {
+  // A bad guest_order / guest_tiers / use_guest_tags is an input error before any host is contacted.
+  for (const h of hosts) guestOrdering(h)
   return runFleet(hosts, ctx, stopHostJob(o))
 }
 
 export function stopHostJob(o: StopRunOptions): HostJob {
   return async (ctx) => {
     const driver = new VirshDriver(ctx.session, { bypassCache: o.bypassCache, mode: o.mode })
-    const guests: Guest[] = []
-    for (const uri of ctx.host.uris) guests.push(...(await driver.list(uri)))
-    const described = ctx.host.vars.use_guest_tags === true ? await describeAll(driver, ctx.host.uris) : undefined
+    const guests = await driver.listAll(ctx.host.uris)
+    const described = guestOrdering(ctx.host).useGuestTags ? await driver.describeAll(ctx.host.uris) : undefined
     const plan = planHostStop(ctx.host, guests, o, described)
     ctx.bus.emit({
       type: 'host-planned',
@@ -81,33 +83,23 @@ function baseReport(g: Guest, inList: Set<string>): Omit<GuestReport, 'outcome' 
   return { uri: g.uri, uuid: g.uuid, name: g.name, initialState: g.state, persistent: g.persistent, inSavedList: inList.has(g.uuid) }
 }
 
+/** A guest the run did not act on: no attempts, no time spent. */
+function untouched(g: Guest, inList: Set<string>, outcome: GuestOutcome, ok: boolean, extra: Partial<GuestReport> = {}): GuestReport {
+  return { ...baseReport(g, inList), outcome, ok, attempts: [], durationMs: 0, ...extra }
+}
+
 function reportPlanOnly(plan: HostStopPlan, inList: Set<string>): GuestReport[] {
   return [
-    ...plan.targets.map((t) => ({
-      ...baseReport(t.guest, inList),
-      outcome: 'planned' as const,
-      ok: true,
-      attempts: [],
-      durationMs: 0,
-      plan: t.chain,
-      ...(t.note ? { note: t.note } : {}),
-    })),
+    ...plan.targets.map((t) => untouched(t.guest, inList, 'planned', true, { plan: t.chain, ...(t.note ? { note: t.note } : {}) })),
     ...reportSide(plan, inList),
   ]
 }
 
 function reportSide(plan: HostStopPlan, inList: Set<string>): GuestReport[] {
   return [
-    ...plan.impossible.map((x) => ({
-      ...baseReport(x.guest, inList),
-      outcome: 'still-running' as const,
-      ok: false,
-      attempts: [],
-      durationMs: 0,
-      error: x.reason,
-    })),
-    ...plan.excluded.map((x) => ({ ...baseReport(x.guest, inList), outcome: 'still-running' as const, ok: true, attempts: [], durationMs: 0, note: x.reason })),
-    ...plan.alreadyOff.map((g) => ({ ...baseReport(g, inList), outcome: 'already-off' as const, ok: true, attempts: [], durationMs: 0, finalState: g.state })),
+    ...plan.impossible.map((x) => untouched(x.guest, inList, 'still-running', false, { error: x.reason })),
+    ...plan.excluded.map((x) => untouched(x.guest, inList, 'still-running', true, { note: x.reason })),
+    ...plan.alreadyOff.map((g) => untouched(g, inList, 'already-off', true, { finalState: g.state })),
   ]
 }
 
@@ -214,12 +206,6 @@ async function executeStopPlan(
   }
 }
 
-export async function describeAll(driver: VirshDriver, uris: string[]): Promise<Map<string, GuestTags>> {
-  const all = new Map<string, GuestTags>()
-  for (const uri of uris) for (const [k, v] of await driver.describe(uri)) all.set(k, v)
-  return all
-}
-
 interface AttemptLimits {
   timeoutMs: number
   /** The host budget: cuts the step short when it fires. */
@@ -237,29 +223,25 @@ async function attempt(
   limits: AttemptLimits,
 ): Promise<{ attempt: ActionAttempt; fatal: boolean }> {
   const ref = { uri: g.uri, uuid: g.uuid, name: g.name }
-  const startedAt = ctx.at()
-  const t0 = ctx.clock.now()
+  // One clock reading at the request: the step's timeout and its reported duration both count from it.
+  const deadline = new Deadline(ctx.clock, limits.timeoutMs)
+  const startedAt = deadline.startedAt
   ctx.bus.emit({ type: 'guest-action', host: ctx.host.name, guest: ref, action, reason, at: startedAt })
   const finish = (result: ActionAttempt['result'], error?: string, fatal = false) => {
-    const a: ActionAttempt = { action, startedAt, endedAt: ctx.at(), durationMs: Math.round(ctx.clock.now() - t0), result, reason, ...(error ? { error } : {}) }
+    const a: ActionAttempt = { action, startedAt, endedAt: ctx.at(), durationMs: deadline.elapsedMs(), result, reason, ...(error ? { error } : {}) }
     ctx.bus.emit({ type: 'guest-action-result', host: ctx.host.name, guest: ref, action, result, ...(error ? { error } : {}), at: a.endedAt })
     return { attempt: a, fatal }
   }
-  // One signal for "stop waiting": step timeout, host budget, or interrupt.
-  const stepTimer = new AbortController()
-  const timedOut = new AbortController()
-  ctx.clock.sleep(limits.timeoutMs, stepTimer.signal).then(
-    () => timedOut.abort(new Error('timeout')),
-    () => undefined,
-  )
-  const stop = anySignal([timedOut.signal, limits.cut, limits.interrupt])
+  // One signal for "stop waiting": step deadline, host budget, or interrupt.
+  const stop = anySignal([deadline.signal, limits.cut, limits.interrupt])
   const why = (): ActionAttempt['result'] => (limits.interrupt.aborted ? 'interrupted' : 'timeout')
   const whyText = () =>
     limits.interrupt.aborted ? 'interrupted' : limits.cut?.aborted ? 'host budget exhausted' : `no result within ${limits.timeoutMs / 1000}s`
   try {
     if (action === 'shutdown') {
-      await driver.shutdown(g.uri, g.uuid, limits.interrupt)
-      const r = await watcher.waitFor(ref, 'off', limits.timeoutMs, anySignal([limits.cut, limits.interrupt]))
+      // A request-only shutdown (host budget spent before its turn) has no time of its own: the request is sent whole.
+      await driver.shutdown(g.uri, g.uuid, limits.timeoutMs > 0 ? stop : limits.interrupt)
+      const r = await watcher.waitFor(ref, 'off', deadline.remainingMs(), anySignal([limits.cut, limits.interrupt]))
       if (r === 'reached') return finish('ok')
       if (r === 'lost') return finish('failed', lostWhile(action, watcher.lostError, true), true)
       return finish(
@@ -272,14 +254,16 @@ async function attempt(
         await driver.managedsave(g.uri, g.uuid, stop)
       } catch (err) {
         if (stop.aborted) {
+          // The attempt ended at its deadline; the job abort is cleanup the next fallback must wait for.
+          const ended = finish(why(), whyText())
           await driver.abortJob(g.uri, g.uuid)
-          return finish(why(), whyText())
+          return ended
         }
         throw err
       }
       return finish('ok')
     }
-    await driver.destroy(g.uri, g.uuid, anySignal([timedOut.signal, limits.interrupt]))
+    await driver.destroy(g.uri, g.uuid, anySignal([deadline.signal, limits.interrupt]))
     return finish('ok')
   } catch (err) {
     if (stop.aborted && !(err instanceof UnreachableError)) return finish(why(), whyText())
@@ -291,7 +275,7 @@ async function attempt(
     if (err instanceof UnreachableError) return finish('failed', lostWhile(action, err, !(err instanceof ConnectionLostError) || err.commandSent), true)
     return finish('failed', errorMessage(err))
   } finally {
-    stepTimer.abort(TIMER_CANCELLED)
+    deadline.cancel()
   }
 }
 

@@ -21,6 +21,24 @@ export class VirshDriver {
     return res
   }
 
+  /**
+   * The guests of every URI of a host, in natural name order: the one listing every command uses (virsh's own order
+   * is by domain id, which changes with every start, so it never reaches a report).
+   */
+  async listAll(uris: readonly string[]): Promise<Guest[]> {
+    const guests: Guest[] = []
+    for (const uri of uris) guests.push(...(await this.list(uri)))
+    return byName(guests)
+  }
+
+  /** Description tags of the guests of every URI, by UUID (see describe()). */
+  async describeAll(uris: readonly string[]): Promise<Map<string, GuestTags>> {
+    const all = new Map<string, GuestTags>()
+    for (const uri of uris) for (const [k, v] of await this.describe(uri)) all.set(k, v)
+    return all
+  }
+
+  /** One URI's guests in virsh's order; callers want listAll(). */
   async list(uri: string): Promise<Guest[]> {
     const argv = v.listArgv(uri)
     const res = await this.run(argv)
@@ -81,4 +99,9 @@ export class VirshDriver {
   async syncTime(uri: string, uuid: string, signal?: AbortSignal): Promise<void> {
     await this.run(v.domtimeSyncArgv(uri, uuid), signal)
   }
+}
+
+/** Natural name order (web2 before web10), the order every report and plan lists guests in. */
+export function byName<T extends { name: string }>(guests: readonly T[]): T[] {
+  return [...guests].sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }))
 }

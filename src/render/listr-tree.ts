@@ -4,12 +4,12 @@
 // maxVisibleHosts hosts, hosts are shown as groups with aggregate counts (details are in the summary afterwards).
 
 import { Listr, ListrLogger, ListrTaskEventType, ProcessOutput } from 'listr2'
-import type { ListrTask, ListrTaskWrapper } from 'listr2'
-import { formatDuration } from '../core/duration.js'
+import type { ListrTask } from 'listr2'
 import type { EventBus, FleetEvent } from '../core/events.js'
-import type { GuestRef, GuestReport, HostReport, RunReport, Verb } from '../core/report.js'
+import type { GuestRef, RunReport } from '../core/report.js'
+import { Deferred, GroupNode, GuestNode, guestKey, HostNode, type Ctx, type DrawnNode, type Wrapper } from './listr-nodes.js'
 import type { AttachedRenderer } from './types.js'
-import { exitCodeMeaning, goalWord, guestResultText, hostFailed, outcomeCounts, outcomeWord } from './words.js'
+import { exitCodeMeaning, goalWord, hostFailed, outcomeWord } from './words.js'
 
 export type TreeRendererName = 'default' | 'simple' | 'verbose' | 'test' | 'silent'
 
@@ -22,26 +22,8 @@ export interface ListrTreeOptions {
   renderer?: TreeRendererName
 }
 
-type Ctx = Record<string, never>
-// The renderer type parameters only matter to listr2's own option typing; tasks here use none of them.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Wrapper = ListrTaskWrapper<Ctx, any, any>
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Task = ListrTask<Ctx, any, any>
-
-class Deferred<T> {
-  readonly promise: Promise<T>
-  settled = false
-  private res!: (v: T) => void
-  constructor() {
-    this.promise = new Promise<T>((r) => (this.res = r))
-  }
-  resolve(v: T): void {
-    if (this.settled) return
-    this.settled = true
-    this.res(v)
-  }
-}
 
 // The root keeps its host (or group) lines once finished; a finished host folds its guests away (a failed
 // one keeps them: listr2 always shows failed subtasks). That keeps the final picture one line per host.
@@ -56,143 +38,16 @@ function track(t: Wrapper, closed: Deferred<void>): void {
   t.task.on(ListrTaskEventType.CLOSED, () => closed.resolve())
 }
 
-function guestKey(g: GuestRef): string {
-  return `${g.uri}\u0000${g.uuid || g.name}`
-}
-
-class GuestNode {
-  wrapper?: Wrapper
-  readonly closed = new Deferred<void>()
-  /** Finished attempts that did not succeed, e.g. "suspend ✗". */
-  history: string[] = []
-  current?: string
-  report?: GuestReport
-  readonly done = new Deferred<GuestReport | undefined>()
-  constructor(
-    readonly host: string,
-    readonly ref: GuestRef,
-    readonly plan: Verb[],
-  ) {}
-
-  title(): string {
-    const head = `${this.host} › ${this.ref.name}`
-    if (this.report) return `${head} ${guestResultText(this.report)}${this.report.error ? `: ${this.report.error}` : ''}`
-    const parts = [...this.history]
-    if (this.current) parts.push(this.current)
-    if (parts.length === 0) return `${head} waiting${this.plan.length > 0 ? ` (${this.plan.join(' → ')})` : ''}`
-    return `${head} ${parts.join(' → ')}`
-  }
-
-  refresh(): void {
-    if (this.wrapper) this.wrapper.title = this.title()
-  }
-
-  finish(report: GuestReport | undefined): void {
-    if (this.done.settled) return
-    this.report = report
-    this.current = undefined
-    this.refresh()
-    this.done.resolve(report)
-  }
-}
-
-type HostPhase = 'waiting' | 'connecting' | 'planning' | 'planned'
-
-class HostNode {
-  wrapper?: Wrapper
-  readonly closed = new Deferred<void>()
-  phase: HostPhase = 'waiting'
-  /** The current host-level step of a rolling run or playbook, e.g. "reboot…", "wait_for_ssh ✓". */
-  step?: string
-  guests: GuestNode[] = []
-  report?: HostReport
-  group?: GroupNode
-  readonly planned = new Deferred<void>()
-  readonly done = new Deferred<HostReport | undefined>()
-  constructor(
-    readonly name: string,
-    private readonly goal: string,
-  ) {}
-
-  get finished(): boolean {
-    return this.done.settled
-  }
-
-  guestsOk(): number {
-    return this.guests.filter((g) => g.report?.ok).length
-  }
-  guestsFailed(): number {
-    return this.guests.filter((g) => g.report && !g.report.ok).length
-  }
-
-  title(): string {
-    const r = this.report
-    if (r && r.guests.length === 0) {
-      if (r.status === 'ok') return `${this.name}  no guests`
-      return `${this.name}  ${r.status}${r.error ? `: ${r.error}` : ''}`
-    }
-    if (r) {
-      const failed = r.guests.filter((g) => !g.ok).length
-      const ok = r.guests.length - failed
-      const status = r.status === 'ok' ? '' : ` (${r.status}${r.error ? `: ${r.error}` : ''})`
-      return `${this.name}  ${ok}/${r.guests.length} ${this.goal}${failed > 0 ? `, ${failed} failed` : ''}${status} in ${formatDuration(r.durationMs)} · ${outcomeCounts(r.guests)}`
-    }
-    if (this.finished) return `${this.name}  not finished`
-    const step = this.step ? ` · ${this.step}` : ''
-    if (this.phase !== 'planned') return `${this.name}  ${this.phase}${step}`
-    if (this.guests.length === 0) return `${this.name}  no guests${step}`
-    const failed = this.guestsFailed()
-    return `${this.name}  ${this.guestsOk()}/${this.guests.length} ${this.goal}${failed > 0 ? `, ${failed} failed` : ''}${step}`
-  }
-
-  refresh(): void {
-    if (this.wrapper) this.wrapper.title = this.title()
-    this.group?.refresh()
-  }
-
-  finish(report: HostReport | undefined): void {
-    if (this.finished) return
-    this.report = report
-    for (const g of this.guests) {
-      g.finish(report?.guests.find((r) => guestKey(r) === guestKey(g.ref)) ?? g.report)
-    }
-    this.planned.resolve()
-    this.done.resolve(report)
-    this.refresh()
-  }
-}
-
-class GroupNode {
-  wrapper?: Wrapper
-  readonly closed = new Deferred<void>()
-  constructor(
-    readonly hosts: HostNode[],
-    private readonly goal: string,
-  ) {
-    for (const h of hosts) h.group = this
-  }
-
-  label(): string {
-    const first = this.hosts[0]?.name ?? ''
-    const last = this.hosts[this.hosts.length - 1]?.name ?? ''
-    return this.hosts.length > 1 ? `${first}…${last}` : first
-  }
-
-  title(): string {
-    const done = this.hosts.filter((h) => h.finished)
-    const bad = done.filter((h) => h.report && hostFailed(h.report)).map((h) => `${h.name} ${h.report?.status}`)
-    const active = this.hosts.filter((h) => !h.finished && h.phase !== 'waiting').length
-    const guests = this.hosts.reduce((n, h) => n + (h.report?.guests.length ?? h.guests.length), 0)
-    const ok = this.hosts.reduce((n, h) => n + (h.report ? h.report.guests.filter((g) => g.ok).length : h.guestsOk()), 0)
-    let t = `${this.label()}  ${done.length}/${this.hosts.length} hosts done`
-    if (active > 0) t += `, ${active} active`
-    if (guests > 0) t += ` · ${ok}/${guests} guests ${this.goal}`
-    if (bad.length > 0) t += ` · ${bad.slice(0, 3).join(', ')}${bad.length > 3 ? ` +${bad.length - 3} more` : ''}`
-    return t
-  }
-
-  refresh(): void {
-    if (this.wrapper) this.wrapper.title = this.title()
+/** The one shape of every node's task: bind the node to its listr2 task, show its title, then run `body`. */
+function nodeTask(node: DrawnNode, body: (t: Wrapper) => Promise<unknown>): Task {
+  return {
+    title: node.title(),
+    task: async (_ctx, t) => {
+      node.wrapper = t
+      track(t, node.closed)
+      node.refresh()
+      return body(t)
+    },
   }
 }
 
@@ -225,7 +80,6 @@ export function attachListrTree(bus: EventBus, opts: ListrTreeOptions = {}): Att
   const runDone = new Deferred<RunReport | undefined>()
   const finished = new Deferred<void>()
   let started = false
-  let command = ''
   let rootWrapper: Wrapper | undefined
   let rootTitle = ''
   let off: (() => void) | undefined
@@ -243,64 +97,45 @@ export function attachListrTree(bus: EventBus, opts: ListrTreeOptions = {}): Att
   }
 
   function hostTask(h: HostNode): Task {
-    return {
-      title: h.title(),
-      task: async (_ctx, t) => {
-        h.wrapper = t
-        track(t, h.closed)
-        h.refresh()
-        await h.planned.promise
-        if (h.guests.length === 0) {
-          const r = await h.done.promise
-          await settle()
-          if (r === undefined) return t.skip(h.title())
-          if (r.status === 'skipped') return t.skip(h.title())
-          if (hostFailed(r)) throw new Error(r.error ?? r.status)
-          return
-        }
-        return t.newListr(
-          [
-            { task: (_c, holder) => holder.newListr(h.guests.map(guestTask), { concurrent: true, exitOnError: false, rendererOptions: COLLAPSE }) },
-            gate(h.done, h.guests, (r) => (r && hostFailed(r) ? `${h.name}: ${r.status}` : undefined)),
-          ],
-          { concurrent: true, exitOnError: true, rendererOptions: COLLAPSE },
-        )
-      },
-    }
+    return nodeTask(h, async (t) => {
+      await h.planned.promise
+      if (h.guests.length === 0) {
+        const r = await h.done.promise
+        await settle()
+        if (r === undefined) return t.skip(h.title())
+        if (r.status === 'skipped') return t.skip(h.title())
+        if (hostFailed(r)) throw new Error(r.error ?? r.status)
+        return
+      }
+      return t.newListr(
+        [
+          { task: (_c, holder) => holder.newListr(h.guests.map(guestTask), { concurrent: true, exitOnError: false, rendererOptions: COLLAPSE }) },
+          gate(h.done, h.guests, (r) => (r && hostFailed(r) ? `${h.name}: ${r.status}` : undefined)),
+        ],
+        { concurrent: true, exitOnError: true, rendererOptions: COLLAPSE },
+      )
+    })
   }
 
   function guestTask(g: GuestNode): Task {
-    return {
-      title: g.title(),
-      task: async (_ctx, t) => {
-        g.wrapper = t
-        track(t, g.closed)
-        g.refresh()
-        const r = await g.done.promise
-        if (r === undefined) return t.skip(g.title())
-        if (!r.ok && r.outcome !== 'planned') throw new Error(r.error ?? outcomeWord(r.outcome))
-      },
-    }
+    return nodeTask(g, async (t) => {
+      const r = await g.done.promise
+      if (r === undefined) return t.skip(g.title())
+      if (!r.ok && r.outcome !== 'planned') throw new Error(r.error ?? outcomeWord(r.outcome))
+    })
   }
 
   function groupTask(grp: GroupNode): Task {
-    return {
-      title: grp.title(),
-      task: async (_ctx, t) => {
-        grp.wrapper = t
-        track(t, grp.closed)
-        grp.refresh()
-        const reports = await Promise.all(grp.hosts.map((h) => h.done.promise))
-        await settle()
-        const failed = reports.filter((r) => r && hostFailed(r)).length
-        if (failed > 0) throw new Error(`${failed} host${failed === 1 ? '' : 's'} failed`)
-      },
-    }
+    return nodeTask(grp, async () => {
+      const reports = await Promise.all(grp.hosts.map((h) => h.done.promise))
+      await settle()
+      const failed = reports.filter((r) => r && hostFailed(r)).length
+      if (failed > 0) throw new Error(`${failed} host${failed === 1 ? '' : 's'} failed`)
+    })
   }
 
   function start(e: Extract<FleetEvent, { type: 'run-start' }>): void {
     started = true
-    command = e.command
     const goal = e.check ? 'planned' : goalWord(e.command)
     for (const name of e.hosts) if (!hosts.has(name)) hosts.set(name, new HostNode(name, goal))
     const nodes = [...hosts.values()]

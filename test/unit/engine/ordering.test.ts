@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { FakeClock } from '../../../src/core/clock.js'
+import { InputError } from '../../../src/core/errors.js'
 import { EventBus, type FleetEvent } from '../../../src/core/events.js'
 import { orderGroups, PhaseBarrier, tierPhase } from '../../../src/engine/ordering.js'
 import { parseDescriptionTags } from '../../../src/libvirt/describe.js'
@@ -91,5 +92,28 @@ describe('ordering on hosts', () => {
     const hv1 = starts.filter((x) => x.host === 'hv1')
     expect(hv1.map(name)).toEqual(['hv1-db', 'hv1-app1', 'hv1-app2'])
     expect(hv1[2]!.at - hv1[1]!.at).toBeGreaterThanOrEqual(3000)
+  })
+})
+
+describe('typed ordering settings in the engine', () => {
+  it('a non-numeric guest_order fails the run as an input error before any host is contacted', async () => {
+    const clock = new FakeClock()
+    const transport = new FakeTransport(clock)
+    transport.addHost('hv1').addGuest({ name: 'web1' })
+    const spec = hostSpec('hv1', { vars: { guest_order: { 'web*': 'first' } } })
+    const ctx = { transport, clock, bus: new EventBus(), runId: 'r', command: 'shutdown', check: false }
+    await expect(runStop([spec], ctx, {})).rejects.toBeInstanceOf(InputError)
+    await expect(runStart([spec], { ...ctx, command: 'start' }, {})).rejects.toThrow(/guest_order\["web\*"\]: expected a number/)
+    expect(transport.log).toEqual([])
+  })
+
+  it('an order given as an INI string orders the guests as a number does', async () => {
+    const clock = new FakeClock()
+    const transport = new FakeTransport(clock)
+    const h = transport.addHost('hv1')
+    for (const n of ['a', 'b', 'c']) h.addGuest({ name: n, shutdownDelayMs: 100 })
+    const spec = hostSpec('hv1', { vars: { guest_order: { a: '1', b: '10', c: '2' } } })
+    await clock.runUntil(runStop([spec], { transport, clock, bus: new EventBus(), runId: 'r', command: 'shutdown', check: false }, {}))
+    expect(transport.actions()).toEqual(['hv1 shutdown b', 'hv1 shutdown c', 'hv1 shutdown a'])
   })
 })

@@ -7,6 +7,7 @@ import { runStart } from '../../../src/engine/start.js'
 import { runStop } from '../../../src/engine/stop.js'
 import { LIBVIRT_GUESTS_FILE, savedListPath } from '../../../src/state/saved-list.js'
 import { FakeTransport, hostSpec } from '../../support/fake-fleet.js'
+import { slowVerb } from './slow-host.js'
 
 function setup() {
   const clock = new FakeClock()
@@ -131,5 +132,22 @@ describe('start', () => {
     expect(host.files.get(LIBVIRT_GUESTS_FILE)).toBe(`qemu:///system ${a.uuid}\n`)
     await start({ libvirtGuestsList: true })
     expect(host.files.has(LIBVIRT_GUESTS_FILE)).toBe(false)
+  })
+})
+
+describe('start timeouts are exact (one deadline from the moment of the request)', () => {
+  it('a start request that hangs past --start-timeout is cut at the deadline: timeout at 6.0s, the entry stays', async () => {
+    const { clock, transport, host, stop, list } = setup()
+    host.addGuest({ name: 'a', shutdownDelayMs: 100 })
+    await stop()
+    const slow = slowVerb(transport, clock, 'start', 60_000)
+    const r = await clock.runUntil(
+      runStart([hostSpec('hv1')], { transport: slow, clock, bus: new EventBus(), runId: 'r2', command: 'start', check: false }, { timeoutMs: 6000 }),
+    )
+    const a = byName(r).a
+    expect(a?.attempts.map((x) => [x.action, x.result, x.durationMs])).toEqual([['start', 'timeout', 6000]])
+    expect(a?.outcome).toBe('not-started')
+    expect(a?.error).toMatch(/not running within 6s/)
+    expect(list()).toEqual(['a'])
   })
 })

@@ -7,6 +7,7 @@ import { runStop } from '../../../src/engine/stop.js'
 import type { RunReport } from '../../../src/core/report.js'
 import { savedListPath } from '../../../src/state/saved-list.js'
 import { FakeTransport, hostSpec } from '../../support/fake-fleet.js'
+import { slowVerb } from './slow-host.js'
 
 function setup(delays: Array<number | 'ignore'> = [1500, 3000, 6000, 2000]) {
   const clock = new FakeClock()
@@ -192,5 +193,70 @@ describe('stop', () => {
     expect(r.exitCode).not.toBe(0)
     const list = JSON.parse(host.files.get(savedListPath()) ?? '{}')
     expect(list.entries).toHaveLength(2)
+  })
+})
+
+describe('step timeouts are exact (one deadline from the moment of the request)', () => {
+  it('a slow shutdown request counts against --timeout: timeout reported at 6.0s, not 7.5s', async () => {
+    const clock = new FakeClock()
+    const fake = new FakeTransport(clock)
+    fake.addHost('hv1').addGuest({ name: 'g1', shutdownDelayMs: 'ignore' })
+    const events: FleetEvent[] = []
+    const bus = new EventBus()
+    bus.on((e) => events.push(e))
+    const transport = slowVerb(fake, clock, 'shutdown', 1500)
+    const r = await clock.runUntil(
+      runStop([hostSpec('hv1')], { transport, clock, bus, runId: 'r', command: 'shutdown', check: false }, { timeoutMs: 6000, pollMs: 5000 }),
+    )
+    const a = byName(r).g1?.attempts[0]
+    expect(a?.result).toBe('timeout')
+    expect(a?.durationMs).toBe(6000)
+    expect(Date.parse(a?.endedAt ?? '') - Date.parse(a?.startedAt ?? '')).toBe(6000)
+    const result = events.find((e) => e.type === 'guest-action-result')
+    expect(result?.at).toBe(new Date(Date.UTC(2026, 0, 1) + 6000).toISOString())
+  })
+
+  it('a shutdown request that hangs past the deadline is cut at the deadline and the fallback runs', async () => {
+    const clock = new FakeClock()
+    const fake = new FakeTransport(clock)
+    fake.addHost('hv1').addGuest({ name: 'g1', shutdownDelayMs: 'ignore' })
+    const transport = slowVerb(fake, clock, 'shutdown', 60_000)
+    const r = await clock.runUntil(
+      runStop(
+        [hostSpec('hv1')],
+        { transport, clock, bus: new EventBus(), runId: 'r', command: 'shutdown', check: false },
+        { timeoutMs: 6000, fallback: ['destroy'] },
+      ),
+    )
+    const g = byName(r).g1
+    expect(g?.attempts.map((a) => [a.action, a.result, a.durationMs])).toEqual([
+      ['shutdown', 'timeout', 6000],
+      ['destroy', 'ok', 0],
+    ])
+    expect(g?.outcome).toBe('destroyed')
+    expect(g?.durationMs).toBe(6000)
+  })
+})
+
+describe('step timeouts are exact for suspend', () => {
+  it('a managedsave cut at its deadline is reported at the deadline, not after the (slow) job abort', async () => {
+    const clock = new FakeClock()
+    const fake = new FakeTransport(clock)
+    fake.addHost('hv1').addGuest({ name: 'g1', saveMs: 60_000, shutdownDelayMs: 500 })
+    const transport = slowVerb(fake, clock, 'domjobabort', 1500)
+    const r = await clock.runUntil(
+      runStop(
+        [hostSpec('hv1')],
+        { transport, clock, bus: new EventBus(), runId: 'r', command: 'shutdown', check: false },
+        { action: 'suspend', fallback: ['shutdown'], timeoutMs: 6000 },
+      ),
+    )
+    const g = byName(r).g1
+    expect(g?.attempts.map((a) => [a.action, a.result, a.durationMs])).toEqual([
+      ['suspend', 'timeout', 6000],
+      ['shutdown', 'ok', 500],
+    ])
+    // the fallback starts only once the save job was aborted
+    expect(Date.parse(g?.attempts[1]?.startedAt ?? '') - Date.parse(g?.attempts[0]?.endedAt ?? '')).toBe(1500)
   })
 })

@@ -23,6 +23,51 @@ import { InputError } from '../core/errors.js'
 /** Nodes that aliases may copy in one document (each alias counts the size of what it names, nested ones too). */
 export const MAX_YAML_ALIAS_NODES = 1_000_000
 
+/** Nesting (flow brackets, or block indentation in columns / 2) beyond which the yaml library overflows its stack. */
+export const MAX_YAML_DEPTH = 256
+
+/**
+ * A cheap pre-scan refusing nesting the yaml library would recurse into for seconds before overflowing: more than
+ * MAX_YAML_DEPTH unclosed `[`/`{`, or a line indented more than 2 * MAX_YAML_DEPTH columns. Brackets in quoted
+ * strings count too (no inventory holds hundreds of unclosed brackets).
+ */
+export function yamlNestingError(file: string, text: string): InputError | undefined {
+  let depth = 0
+  let line = 1
+  let lineStart = 0
+  let indented = true
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 10) {
+      line++
+      lineStart = i + 1
+      indented = true
+    } else if (c === 32 && indented) {
+      if (i - lineStart >= 2 * MAX_YAML_DEPTH) {
+        return new InputError(`YAML indented more than ${2 * MAX_YAML_DEPTH} columns (nesting is limited to ${MAX_YAML_DEPTH} levels)`, {
+          file,
+          line,
+          column: i - lineStart + 1,
+        })
+      }
+    } else {
+      indented = false
+      if (c === 91 || c === 123) {
+        if (++depth > MAX_YAML_DEPTH)
+          return new InputError(`YAML nested deeper than ${MAX_YAML_DEPTH} levels of [ ] / { }`, { file, line, column: i - lineStart + 1 })
+      } else if ((c === 93 || c === 125) && depth > 0) depth--
+    }
+  }
+  return undefined
+}
+
+/** A document holding only an error (what parseDocumentBounded returns when it stops). */
+export function failedDocument(message: string, options: Options = {}): Document.Parsed {
+  const doc = new Document(null, options) as Document.Parsed
+  doc.errors = [new YAMLParseError([0, 0], 'UNEXPECTED_TOKEN', message)]
+  return doc
+}
+
 type OnError = (source: unknown, code: string, message: string, warning?: boolean) => void
 type Options = ParseOptions & DocumentOptions & SchemaOptions
 const STOP = Symbol('first YAML error')
@@ -59,67 +104,88 @@ export function parseDocumentBounded(text: string, lc: LineCounter, options: Opt
     first = pending()
   }
   if (first || !doc) {
-    const failed = new Document(null, options) as Document.Parsed
+    const failed = failedDocument('', options)
     failed.errors = first ? [first] : []
     return failed
   }
   return doc
 }
 
+type Where = { file: string; line?: number; column?: number }
+
 /** The first duplicate key, alias problem or alias bomb of a parsed document, as an InputError; else undefined. */
 export function yamlStructureError(file: string, doc: Document.Parsed, lc: LineCounter): InputError | undefined {
-  const at = (node: unknown): { file: string; line?: number; column?: number } => {
+  const at = (node: unknown): Where => {
     const range = (node as { range?: [number, number, number] } | null | undefined)?.range
     if (!range) return { file }
     const p = lc.linePos(range[0])
     return { file, line: p.line, column: p.col }
   }
-  // Expanded size per node, memoized so shared anchors cost once; `open` catches an alias inside its own anchor.
+  // First pass, the document as written (aliases not followed): duplicate keys, and whether there is any alias.
+  let aliases = false
+  const todo: unknown[] = [doc.contents]
+  while (todo.length > 0) {
+    const n = todo.pop()
+    if (isAlias(n)) aliases = true
+    else if (isMap(n)) {
+      const seen = new Set<string>()
+      for (const pair of n.items) {
+        const k = pair.key
+        if (isScalar(k) && k.value !== '<<') {
+          const key = `${typeof k.value}:${String(k.value)}`
+          if (seen.has(key)) return new InputError('YAML syntax error: Map keys must be unique', at(k))
+          seen.add(key)
+        }
+        todo.push(pair.key, pair.value)
+      }
+    } else if (isSeq(n)) for (const item of n.items) todo.push(item)
+  }
+  return aliases ? aliasError(doc, at) : undefined
+}
+
+/**
+ * Second pass, only when there are aliases: each alias must name an earlier anchor that does not contain it, and
+ * what aliases copy (sizes memoized per node, so a bomb is measured without being expanded) stays bounded.
+ */
+function aliasError(doc: Document.Parsed, at: (node: unknown) => Where): InputError | undefined {
   const size = new Map<unknown, number>()
   const open = new Set<unknown>()
   let copied = 0
   // An explicit stack: deep nesting must not overflow the JS stack here.
-  type Frame = { node: unknown; children?: unknown[]; i: number; total: number }
-  const stack: Frame[] = [{ node: doc.contents, i: 0, total: 1 }]
+  type Frame = { node: unknown; children: unknown[]; i: number; total: number }
+  const frame = (node: unknown): Frame | InputError => {
+    const known = size.get(node)
+    if (known !== undefined) return { node, children: [], i: 0, total: known }
+    let children: unknown[] = []
+    if (isAlias(node)) {
+      const target = node.resolve(doc)
+      if (target === undefined) return new InputError(`YAML alias *${node.source} has no anchor &${node.source} before it`, at(node))
+      if (open.has(target)) return new InputError(`YAML alias *${node.source} refers to its own anchor (a structure that contains itself)`, at(node))
+      children = [target]
+    } else if (isMap(node)) children = node.items.flatMap((p) => [p.key, p.value])
+    else if (isSeq(node)) children = node.items
+    else if (isPair(node)) children = [node.key, node.value]
+    open.add(node)
+    return { node, children, i: 0, total: 1 }
+  }
+  const root = frame(doc.contents)
+  if (root instanceof InputError) return root
+  const stack: Frame[] = [root]
   while (stack.length > 0) {
     const f = stack[stack.length - 1] as Frame
-    if (f.children === undefined) {
-      const n = f.node
-      if (isAlias(n)) {
-        const target = n.resolve(doc)
-        if (target === undefined) return new InputError(`YAML alias *${n.source} has no anchor &${n.source} before it`, at(n))
-        if (open.has(target)) return new InputError(`YAML alias *${n.source} refers to its own anchor (a structure that contains itself)`, at(n))
-        f.children = [target]
-      } else if (isMap(n)) {
-        const seen = new Set<string>()
-        for (const pair of n.items) {
-          const k = pair.key
-          if (isScalar(k) && k.value !== '<<') {
-            const key = `${typeof k.value}:${String(k.value)}`
-            if (seen.has(key)) return new InputError('YAML syntax error: Map keys must be unique', at(k))
-            seen.add(key)
-          }
-        }
-        f.children = n.items.flatMap((p) => [p.key, p.value])
-      } else if (isSeq(n)) f.children = n.items
-      else if (isPair(n)) f.children = [n.key, n.value]
-      else f.children = []
-      const known = size.get(n)
-      if (known !== undefined && !isAlias(n)) f.children = []
-      open.add(n)
-    }
-    const known = size.get(f.node)
-    if (known !== undefined && !isAlias(f.node)) f.total = known
-    if (f.i < f.children.length && known === undefined) {
-      stack.push({ node: f.children[f.i++], i: 0, total: 1 })
+    if (f.i < f.children.length) {
+      const next = frame(f.children[f.i++])
+      if (next instanceof InputError) return next
+      stack.push(next)
       continue
     }
     stack.pop()
     open.delete(f.node)
-    if (!isAlias(f.node) && f.node !== null && typeof f.node === 'object') size.set(f.node, f.total)
+    const alias = isAlias(f.node)
+    if (!alias && f.node !== null && typeof f.node === 'object') size.set(f.node, f.total)
     const parent = stack[stack.length - 1]
-    if (parent) parent.total += isAlias(f.node) ? f.total - 1 : f.total
-    if (isAlias(f.node)) {
+    if (parent) parent.total += alias ? f.total - 1 : f.total
+    if (alias) {
       copied += f.total - 1
       if (copied > MAX_YAML_ALIAS_NODES) {
         return new InputError(`YAML aliases copy more than ${MAX_YAML_ALIAS_NODES} nodes (an alias bomb?); write the values out`, at(f.node))

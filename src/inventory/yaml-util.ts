@@ -5,7 +5,7 @@
 import { Document, isAlias, isMap, isScalar, isSeq, LineCounter, type Node, type Pair, type YAMLMap } from 'yaml'
 import { InputError } from '../core/errors.js'
 import type { Origin } from './model.js'
-import { parseDocumentBounded, toJsBounded, yamlStructureError } from './yaml-limits.js'
+import { failedDocument, parseDocumentBounded, toJsBounded, yamlNestingError, yamlStructureError } from './yaml-limits.js'
 
 export interface YamlSource {
   file: string
@@ -17,6 +17,8 @@ export interface YamlSource {
 
 export function parseYaml(file: string, text: string): YamlSource {
   const lc = new LineCounter()
+  const nesting = yamlNestingError(file, text)
+  if (nesting) return { file, doc: failedDocument(nesting.message), lc, problem: nesting }
   const doc = parseDocumentBounded(text, lc, { version: '1.1', merge: true })
   const problem = doc.errors.length === 0 ? yamlStructureError(file, doc, lc) : undefined
   return { file, doc, lc, problem }
@@ -24,8 +26,9 @@ export function parseYaml(file: string, text: string): YamlSource {
 
 /** The first YAML syntax error (or duplicate key, or alias problem) as an InputError at its position, or undefined. */
 export function yamlSyntaxError(src: YamlSource): InputError | undefined {
+  if (src.problem) return src.problem
   const err = src.doc.errors[0]
-  if (!err) return src.problem
+  if (!err) return undefined
   const start = err.linePos?.[0] ?? src.lc.linePos(err.pos[0])
   const message = (err.message.split('\n')[0] ?? err.message).replace(/ at line \d+, column \d+:?$/, '')
   return new InputError(`YAML syntax error: ${message}`, { file: src.file, line: start.line, column: start.col })

@@ -12,12 +12,12 @@ export interface Matcher {
 /** Longest glob or regex accepted: RE2 compiles in time and memory that grow with the pattern (and its repeats). */
 export const MAX_PATTERN_LENGTH = 4096
 
-function compile(source: string, flags: number, what: string): RE2JS {
+function compile(source: string, flags: number, what: string, hint = ''): RE2JS {
   if (source.length > MAX_PATTERN_LENGTH) throw new InputError(`${what}: longer than ${MAX_PATTERN_LENGTH} characters`)
   try {
     return RE2JS.compile(source, flags)
   } catch (err) {
-    throw new InputError(`${what}: ${(err as Error).message} (lookaround and backreferences are not supported)`)
+    throw new InputError(`${what}: ${(err as Error).message}${hint}`)
   }
 }
 
@@ -60,7 +60,7 @@ export function globToRegExp(glob: string): Matcher {
 
 /** A user regex anchored at the start only (like Python's re.match, as Ansible's `~regex` patterns). */
 export function compilePrefixRegex(source: string, what = `invalid regular expression "${source}"`): Matcher {
-  const re = compile(source, 0, what)
+  const re = compile(source, 0, what, ' (RE2 syntax: lookaround and backreferences are not supported)')
   return { test: (text) => re.matcher(text).lookingAt() }
 }
 

@@ -15,23 +15,31 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>
 }
 
+/** Node fires a timer at once when its delay exceeds this (2^31-1 ms, ~24.8 days): longer sleeps go in slices. */
+export const MAX_TIMER_MS = 2 ** 31 - 1
+
 export const realClock: Clock = {
   now: () => performance.now(),
   wallTime: () => new Date(),
   sleep: (ms, signal) =>
     new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason)
-      const t = setTimeout(
-        () => {
-          signal?.removeEventListener('abort', onAbort)
-          resolve()
-        },
-        Math.max(0, ms),
-      )
+      let left = Number.isFinite(ms) ? Math.max(0, ms) : Number.MAX_SAFE_INTEGER
+      let t: ReturnType<typeof setTimeout>
       const onAbort = () => {
         clearTimeout(t)
         reject(signal?.reason)
       }
+      const arm = (): void => {
+        const slice = Math.min(left, MAX_TIMER_MS)
+        left -= slice
+        t = setTimeout(() => {
+          if (left > 0) return arm()
+          signal?.removeEventListener('abort', onAbort)
+          resolve()
+        }, slice)
+      }
+      arm()
       signal?.addEventListener('abort', onAbort, { once: true })
     }),
 }

@@ -3,7 +3,7 @@
 // (with its file:line when the caller knows it); a var that is not set means "no ordering from the inventory".
 
 import { InputError } from '../core/errors.js'
-import { globToRegExp } from '../core/glob.js'
+import { compileGlob } from '../core/glob.js'
 import type { HostSpec } from './types.js'
 
 /** One `GLOB: value` line of guest_order / guest_tiers; the first glob matching a guest's name wins. */
@@ -39,7 +39,7 @@ export function parseGuestOrdering(
       const value = parse(raw)
       if (value === undefined) return fail(`${key}[${JSON.stringify(glob)}]`, expected, raw)
       try {
-        globToRegExp(glob)
+        compileGlob(glob)
       } catch (err) {
         throw new InputError(`host ${host}: ${key}: bad guest name pattern ${JSON.stringify(glob)}: ${(err as Error).message}`, originOf(key))
       }
@@ -64,7 +64,7 @@ export function parseGuestOrdering(
 
 /** The value of the first rule whose glob matches `name`. */
 export function ruleFor<T>(rules: ReadonlyArray<GlobRule<T>>, name: string): T | undefined {
-  return rules.find((r) => globToRegExp(r.glob).test(name))?.value
+  return rules.find((r) => compileGlob(r.glob).test(name))?.value
 }
 
 const parsed = new WeakMap<HostSpec, GuestOrdering>()

@@ -26,8 +26,32 @@ export function splitHostPort(text: string, origin: Origin): { host: string; por
   return { host: text.slice(0, at), port: Number(port) }
 }
 
+/** Hosts one inventory may hold (ranges included): a typo like hv[0:99999999] must not exhaust memory. */
+export const MAX_INVENTORY_HOSTS = 100_000
+
+/** Refuse a name whose ranges multiply out to more than MAX_INVENTORY_HOSTS, before expanding anything. */
+function checkRangeSize(name: string, origin: Origin): void {
+  let product = 1
+  for (const m of name.matchAll(/\[([^\]]*)\]/g)) {
+    const [beg = '', end = '', stepText = '1'] = (m[1] as string).split(':')
+    const step = /^\d+$/.test(stepText) && Number(stepText) >= 1 ? Number(stepText) : 1
+    let span = 0
+    if (/^\d*$/.test(beg) && /^\d+$/.test(end)) span = Number(end) - Number(beg || '0')
+    else if (LETTERS.includes(beg) && LETTERS.includes(end) && beg.length === 1 && end.length === 1) span = LETTERS.indexOf(end) - LETTERS.indexOf(beg)
+    product *= span >= 0 ? Math.floor(span / step) + 1 : 1
+    if (product > MAX_INVENTORY_HOSTS) {
+      throw new InputError(`host range "${name}" expands to more than ${MAX_INVENTORY_HOSTS} hosts (the most one inventory may hold)`, origin)
+    }
+  }
+}
+
 /** Expand every [a:b] / [a:b:step] range of a host name; a name without brackets is returned as is. */
 export function expandHostRange(name: string, origin: Origin): string[] {
+  checkRangeSize(name, origin)
+  return expandRange(name, origin)
+}
+
+function expandRange(name: string, origin: Origin): string[] {
   const open = name.indexOf('[')
   if (open < 0) {
     if (name.includes(']')) throw new InputError(`bad host range in "${name}": "]" without "["`, origin)
@@ -65,7 +89,7 @@ export function expandHostRange(name: string, origin: Origin): string[] {
   } else {
     throw bad('bounds must be two numbers or two single letters')
   }
-  return values.flatMap((v) => expandHostRange(head + v + tail, origin))
+  return values.flatMap((v) => expandRange(head + v + tail, origin))
 }
 
 /** `hv[01:03]:2222` → hosts hv01..hv03 with port 2222. */

@@ -1,10 +1,11 @@
 // Read inventory sources (files or folders, Ansible YAML / Ansible INI / virtfleet YAML, detected by content)
 // into one Inventory, then group_vars/ and host_vars/ beside each source. Later sources override earlier ones.
 
-import { readdir, readFile, stat } from 'node:fs/promises'
+import { readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { isMap } from 'yaml'
 import { InputError } from '../core/errors.js'
+import { readInputFile } from '../core/input-file.js'
 import { InventoryBuilder, type Inventory } from './model.js'
 import { parseAnsibleYaml } from './parse-ansible-yaml.js'
 import { parseIni } from './parse-ini.js'
@@ -47,6 +48,23 @@ export function detectFormat(file: string, text: string): { format: InventoryFor
 
 /** Parse one inventory file's text into the builder. */
 export function parseInventoryText(file: string, text: string, b: InventoryBuilder): InventoryFormat {
+  return withStackGuard(file, () => parseInventoryTextUnguarded(file, text, b))
+}
+
+/**
+ * Nesting deeper than the JS stack (thousands of nested YAML collections or groups) ends in a RangeError deep in a
+ * parser: report it as the input's fault rather than crash.
+ */
+export function withStackGuard<T>(file: string, fn: () => T): T {
+  try {
+    return fn()
+  } catch (err) {
+    if (err instanceof RangeError && /call stack/i.test(err.message)) throw new InputError('nested too deeply to be read (thousands of levels)', { file })
+    throw err
+  }
+}
+
+function parseInventoryTextUnguarded(file: string, text: string, b: InventoryBuilder): InventoryFormat {
   const { format, yaml } = detectFormat(file, text)
   b.addSource(file)
   if (format === 'ini' || !yaml) {
@@ -76,12 +94,9 @@ function skippedName(name: string): boolean {
   return name.startsWith('.') || name.endsWith('~') || name.endsWith('.bak') || name.endsWith('.orig') || name.endsWith('.retry')
 }
 
-async function readText(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8')
-  } catch (err) {
-    throw new InputError(`cannot read inventory file: ${(err as Error).message}`, { file })
-  }
+/** Inventory and vars files: regular files only, size-capped (see core/input-file). */
+async function readText(file: string, what = 'inventory file'): Promise<string> {
+  return readInputFile(file, what)
 }
 
 /**
@@ -147,16 +162,19 @@ async function loadVarsDir(b: InventoryBuilder, dir: string, kind: 'group' | 'ho
   for (const [entity, files] of perEntity) {
     const sorted = [...files].sort((x, y) => rankVarsFile(x, entity, dir) - rankVarsFile(y, entity, dir) || (x < y ? -1 : 1))
     for (const f of sorted) {
-      const src = parseYaml(f, await readText(f))
-      const err = yamlSyntaxError(src)
-      if (err) throw err
-      const top = deref(src, src.doc.contents)
-      if (top === null) continue
-      if (!isMap(top)) throw new InputError(`a ${kind}_vars file must be a mapping of var names to values, got ${describeNode(top)}`, originAt(src, top))
-      for (const v of readVars(src, expectMap(src, top, `${kind}_vars file`))) {
-        if (kind === 'group') b.setGroupFileVar(entity, v.key, v.value, v.origin)
-        else b.setHostFileVar(entity, v.key, v.value, v.origin)
-      }
+      const text = await readText(f, `${kind}_vars file`)
+      withStackGuard(f, () => {
+        const src = parseYaml(f, text)
+        const err = yamlSyntaxError(src)
+        if (err) throw err
+        const top = deref(src, src.doc.contents)
+        if (top === null) return
+        if (!isMap(top)) throw new InputError(`a ${kind}_vars file must be a mapping of var names to values, got ${describeNode(top)}`, originAt(src, top))
+        for (const v of readVars(src, expectMap(src, top, `${kind}_vars file`))) {
+          if (kind === 'group') b.setGroupFileVar(entity, v.key, v.value, v.origin)
+          else b.setHostFileVar(entity, v.key, v.value, v.origin)
+        }
+      })
     }
   }
 }

@@ -4,6 +4,7 @@
 // implicit structure (all, ungrouped, depths) and rejects cycles.
 
 import { InputError } from '../core/errors.js'
+import { MAX_INVENTORY_HOSTS } from './hostnames.js'
 
 /** Where something was written: file and, when known, 1-based line and column. */
 export interface Origin {
@@ -72,6 +73,10 @@ export function checkName(kind: 'group' | 'host', name: string, origin: Origin):
   }
 }
 
+function checkHostCount(count: number, origin: Origin): void {
+  if (count >= MAX_INVENTORY_HOSTS) throw new InputError(`more than ${MAX_INVENTORY_HOSTS} hosts in the inventory (the most one inventory may hold)`, origin)
+}
+
 export class InventoryBuilder {
   readonly inv: Inventory = { sources: [], hosts: new Map(), groups: new Map() }
 
@@ -109,6 +114,7 @@ export class InventoryBuilder {
     let h = this.inv.hosts.get(name)
     if (!h) {
       checkName('host', name, origin)
+      checkHostCount(this.inv.hosts.size, origin)
       h = { name, vars: new Map(), fileVars: new Map(), directGroups: new Set(), origin }
       this.inv.hosts.set(name, h)
     }
@@ -177,28 +183,45 @@ export class InventoryBuilder {
       }
     }
     all.hosts = [...hosts.keys()]
-    // Depth = longest path from 'all'; a cycle is an error, reported at a group of the cycle.
-    const state = new Map<string, 'visiting' | 'done'>()
-    const depthOf = (g: InventoryGroup, path: string[]): number => {
-      const s = state.get(g.name)
-      if (s === 'done') return g.depth
-      if (s === 'visiting') {
-        const cycle = [...path.slice(path.indexOf(g.name)), g.name]
-        throw new InputError(`group "${g.name}" is its own ancestor: ${cycle.join(' -> ')}`, g.origin)
-      }
-      state.set(g.name, 'visiting')
-      let d = 0
-      for (const p of g.parents) {
-        const pg = groups.get(p)
-        if (pg) d = Math.max(d, depthOf(pg, [...path, g.name]) + 1)
-      }
-      g.depth = g.name === 'all' ? 0 : d
-      state.set(g.name, 'done')
-      return g.depth
-    }
-    for (const g of groups.values()) depthOf(g, [])
+    assignDepths(groups)
     return this.inv
   }
+}
+
+/**
+ * Depth = longest path from 'all', in one pass over groups in topological order (linear, no recursion, so a chain of
+ * thousands of groups costs nothing); a cycle is an error naming the cycle, reported at a group of the cycle.
+ */
+function assignDepths(groups: Map<string, InventoryGroup>): void {
+  const waiting = new Map<string, number>()
+  for (const g of groups.values()) waiting.set(g.name, g.name === 'all' ? 0 : g.parents.filter((p) => groups.has(p)).length)
+  for (const g of groups.values()) g.depth = 0
+  const ready = [...groups.values()].filter((g) => waiting.get(g.name) === 0)
+  for (let i = 0; i < ready.length; i++) {
+    const g = ready[i] as InventoryGroup
+    for (const c of g.children) {
+      const cg = groups.get(c)
+      if (!cg) continue
+      cg.depth = Math.max(cg.depth, g.depth + 1)
+      const left = (waiting.get(c) as number) - 1
+      waiting.set(c, left)
+      if (left === 0) ready.push(cg)
+    }
+  }
+  if (ready.length === groups.size) return
+  // Every group left waits on a parent that is also left: walking parents from one of them must close a cycle.
+  const left = (name: string): boolean => (waiting.get(name) ?? 0) > 0
+  let name = [...groups.keys()].find(left) as string
+  const path: string[] = []
+  const at = new Map<string, number>()
+  while (!at.has(name)) {
+    at.set(name, path.length)
+    path.push(name)
+    name = (groups.get(name) as InventoryGroup).parents.find(left) as string
+  }
+  const cycle = [...path.slice(at.get(name)), name].reverse()
+  const g = groups.get(name) as InventoryGroup
+  throw new InputError(`group "${g.name}" is its own ancestor: ${cycle.join(' -> ')}`, g.origin)
 }
 
 function parsePriority(value: unknown, group: string, origin: Origin): number {
@@ -214,20 +237,32 @@ export function sortGroups(groups: InventoryGroup[]): InventoryGroup[] {
   return [...groups].sort((a, b) => a.depth - b.depth || a.priority - b.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
 }
 
+// Hosts in the same direct groups share their ancestor list: computed once per set of direct groups, so resolving
+// every host costs one walk per distinct set (hosts of a finalized inventory; the builder never changes it after).
+const ancestorCache = new WeakMap<Inventory, Map<string, InventoryGroup[]>>()
+
 /** Every group a host belongs to (direct groups, their ancestors, 'all'), in vars-merge order. */
 export function hostGroups(inv: Inventory, host: string): InventoryGroup[] {
   const h = inv.hosts.get(host)
   if (!h) return []
+  let cache = ancestorCache.get(inv)
+  if (!cache) ancestorCache.set(inv, (cache = new Map()))
+  const key = [...h.directGroups].join('\n')
+  const known = cache.get(key)
+  if (known) return [...known]
   const seen = new Map<string, InventoryGroup>()
-  const visit = (name: string): void => {
+  // An explicit stack: a chain of thousands of groups must not overflow the JS stack.
+  const stack = [...h.directGroups, 'all']
+  while (stack.length > 0) {
+    const name = stack.pop() as string
     const g = inv.groups.get(name)
-    if (!g || seen.has(name)) return
+    if (!g || seen.has(name)) continue
     seen.set(name, g)
-    for (const p of g.parents) visit(p)
+    stack.push(...g.parents)
   }
-  for (const g of h.directGroups) visit(g)
-  visit('all')
-  return sortGroups([...seen.values()])
+  const sorted = sortGroups([...seen.values()])
+  cache.set(key, sorted)
+  return [...sorted]
 }
 
 /** Hosts of a group and of all its descendants: the group's own first, then its children's, like Ansible. */
@@ -237,8 +272,9 @@ export function groupHosts(inv: Inventory, group: string): string[] {
   const seenHosts = new Set<string>()
   const seenGroups = new Set<string>()
   const queue = [group]
-  while (queue.length > 0) {
-    const name = queue.shift() as string
+  // An index, not shift(): shift is linear per call on large arrays.
+  for (let i = 0; i < queue.length; i++) {
+    const name = queue[i] as string
     if (seenGroups.has(name)) continue
     seenGroups.add(name)
     const g = inv.groups.get(name)

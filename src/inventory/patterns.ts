@@ -4,8 +4,9 @@
 // per line). A name that is a host matches that host; otherwise groups match first and, for globs/regexes or
 // when no group matched, hosts too. The result is in inventory order, deduplicated.
 
-import { readFileSync } from 'node:fs'
 import { InputError } from '../core/errors.js'
+import { compileGlob, compilePrefixRegex, type Matcher } from '../core/glob.js'
+import { readInputFileSync } from '../core/input-file.js'
 import { groupHosts, type Inventory } from './model.js'
 
 /** Split a pattern into terms: on commas, then on colons outside [brackets]. */
@@ -32,67 +33,47 @@ export function splitPattern(pattern: string): string[] {
   return terms.filter((t) => t !== '')
 }
 
-function expandFiles(terms: string[], seen: Set<string> = new Set()): string[] {
+/** Terms one pattern may expand to through @files: each term is matched against the whole inventory. */
+export const MAX_PATTERN_TERMS = 100_000
+
+/**
+ * Replace each `@file` term by the patterns of its lines (files may name further files; a file including itself is
+ * an error). A worklist and plain pushes, not recursion and spread: a file of millions of lines must not overflow
+ * the stack; files are read with the input size cap and the terms counted.
+ */
+function expandFiles(terms: string[]): string[] {
   const out: string[] = []
-  for (const t of terms) {
-    if (!t.startsWith('@')) {
-      out.push(t)
+  const work = terms.map((t) => ({ term: t, chain: [] as string[] })).reverse()
+  while (work.length > 0) {
+    const { term, chain } = work.pop() as { term: string; chain: string[] }
+    if (!term.startsWith('@')) {
+      out.push(term)
+      if (out.length > MAX_PATTERN_TERMS) throw new InputError(`host pattern has more than ${MAX_PATTERN_TERMS} terms (with its @files)`)
       continue
     }
-    const file = t.slice(1)
-    if (seen.has(file)) throw new InputError(`host pattern file ${file} includes itself`)
-    let text: string
-    try {
-      text = readFileSync(file, 'utf8')
-    } catch (err) {
-      throw new InputError(`cannot read host pattern file ${file}: ${(err as Error).message}`)
+    const file = term.slice(1)
+    if (chain.includes(file)) throw new InputError(`host pattern file ${file} includes itself`)
+    const text = readInputFileSync(file, 'host pattern file')
+    const inner: Array<{ term: string; chain: string[] }> = []
+    const next = [...chain, file]
+    for (const raw of text.split(/\r?\n/)) {
+      const l = raw.trim()
+      if (l === '' || l.startsWith('#')) continue
+      for (const t of splitPattern(l)) {
+        inner.push({ term: t, chain: next })
+        if (inner.length > MAX_PATTERN_TERMS) throw new InputError(`host pattern file ${file} has more than ${MAX_PATTERN_TERMS} terms`)
+      }
     }
-    const lines = text
-      .split(/\r?\n/)
-      .map((l) => l.trim())
-      .filter((l) => l !== '' && !l.startsWith('#'))
-    out.push(
-      ...expandFiles(
-        lines.flatMap((l) => splitPattern(l)),
-        new Set([...seen, file]),
-      ),
-    )
+    for (let i = inner.length - 1; i >= 0; i--) work.push(inner[i] as { term: string; chain: string[] })
   }
   return out
 }
 
 const SUBSCRIPT = /^(.+)\[(?:(-?\d+)|(\d+):(-?\d*))\]$/
 
-function globToRegExp(glob: string): RegExp {
-  let re = ''
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i] as string
-    if (c === '*') re += '.*'
-    else if (c === '?') re += '.'
-    else if (c === '[') {
-      const end = glob.indexOf(']', i + 2)
-      if (end < 0) re += '\\['
-      else {
-        let body = glob.slice(i + 1, end)
-        const neg = body.startsWith('!')
-        if (neg) body = body.slice(1)
-        re += `[${neg ? '^' : ''}${body.replace(/[\\\]^]/g, '\\$&')}]`
-        i = end
-      }
-    } else re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
-  }
-  return new RegExp(`^(?:${re})$`, 's')
-}
-
-function matcher(term: string, original: string): RegExp {
-  if (term.startsWith('~')) {
-    try {
-      return new RegExp(`^(?:${term.slice(1)})`)
-    } catch (err) {
-      throw new InputError(`invalid host pattern "${original}": bad regular expression ${term.slice(1)}: ${(err as Error).message}`)
-    }
-  }
-  return globToRegExp(term)
+function matcher(term: string, original: string): Matcher {
+  if (term.startsWith('~')) return compilePrefixRegex(term.slice(1), `invalid host pattern "${original}": bad regular expression ${term.slice(1)}`)
+  return compileGlob(term, `invalid host pattern "${original}": bad glob`)
 }
 
 function matchOne(inv: Inventory, term: string): string[] {

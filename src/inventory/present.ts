@@ -20,17 +20,16 @@ export function inventoryJson(inv: Inventory, hosts: HostSpec[]): InventoryJson 
   return out
 }
 
+/** The largest tree `--graph` prints as a tree; beyond it (groups shared by many parents multiply the paths) it lists each group once. */
+export const MAX_GRAPH_LINES = 100_000
+export const MAX_GRAPH_DEPTH = 50
+
 /** `@all:` / `  |--@group:` / `  |  |--host`: child groups then hosts, each sorted by name, as Ansible prints. */
 export function renderGraph(inv: Inventory, selected?: Set<string>): string {
+  const size = summarize(inv, selected)
+  const hasSelected = (g: string): boolean => size.shown.get(g) === true
+  if (size.lines > MAX_GRAPH_LINES || size.depth > MAX_GRAPH_DEPTH) return renderGroupList(inv, hasSelected, selected, size)
   const lines: string[] = []
-  const hasSelected = (group: string, seen = new Set<string>()): boolean => {
-    if (!selected) return true
-    if (seen.has(group)) return false
-    seen.add(group)
-    const g = inv.groups.get(group)
-    if (!g) return false
-    return g.hosts.some((h) => selected.has(h)) || g.children.some((c) => hasSelected(c, seen))
-  }
   const walk = (name: string, depth: number): void => {
     const g = inv.groups.get(name)
     if (!g) return
@@ -40,6 +39,75 @@ export function renderGraph(inv: Inventory, selected?: Set<string>): string {
     for (const h of [...g.hosts].sort()) if (!selected || selected.has(h)) lines.push(`${'  |'.repeat(depth)}  |--${h}`)
   }
   walk('all', 0)
+  return lines.join('\n')
+}
+
+interface TreeSize {
+  /** Groups that hold a selected host (themselves or below). */
+  shown: Map<string, boolean>
+  /** Lines the tree would print, saturating at MAX_GRAPH_LINES + 1. */
+  lines: number
+  depth: number
+}
+
+/**
+ * Per group, bottom-up in one pass (memoized: finalize() rejected cycles, so nothing depends on the path to a group;
+ * an explicit stack, so a chain of thousands of groups does not overflow): is anything selected below, how many
+ * lines and levels the tree would print.
+ */
+function summarize(inv: Inventory, selected?: Set<string>): TreeSize {
+  const shown = new Map<string, boolean>()
+  const lines = new Map<string, number>()
+  const depth = new Map<string, number>()
+  const stack: Array<{ name: string; i: number }> = [{ name: 'all', i: 0 }]
+  while (stack.length > 0) {
+    const f = stack[stack.length - 1] as { name: string; i: number }
+    const g = inv.groups.get(f.name)
+    const children = g?.children ?? []
+    if (f.i < children.length) {
+      const c = children[f.i++] as string
+      if (!shown.has(c)) stack.push({ name: c, i: 0 })
+      continue
+    }
+    stack.pop()
+    const hosts = !g || f.name === 'all' ? [] : g.hosts.filter((h) => !selected || selected.has(h))
+    let n = 1 + hosts.length
+    let d = 0
+    let any = !selected || hosts.length > 0
+    for (const c of children) {
+      if (shown.get(c) !== true) continue
+      any = true
+      n = Math.min(MAX_GRAPH_LINES + 1, n + (lines.get(c) as number))
+      d = Math.max(d, (depth.get(c) as number) + 1)
+    }
+    shown.set(f.name, any)
+    lines.set(f.name, n)
+    depth.set(f.name, d)
+  }
+  return { shown, lines: lines.get('all') ?? 0, depth: depth.get('all') ?? 0 }
+}
+
+/** Each group once (in the order first met from 'all'), with its child groups and hosts: linear in the inventory. */
+function renderGroupList(inv: Inventory, hasSelected: (g: string) => boolean, selected: Set<string> | undefined, size: TreeSize): string {
+  const why = size.lines > MAX_GRAPH_LINES ? `more than ${MAX_GRAPH_LINES} lines` : `${size.depth} levels (more than ${MAX_GRAPH_DEPTH})`
+  const lines = [`# the group tree would print ${why}: each group is listed once, with its child groups and hosts`]
+  const order = ['all']
+  const met = new Set(order)
+  for (let i = 0; i < order.length; i++) {
+    const g = inv.groups.get(order[i] as string)
+    if (!g) continue
+    lines.push(`@${g.name}:`)
+    for (const c of [...g.children].sort()) {
+      if (!hasSelected(c)) continue
+      lines.push(`  |--@${c}`)
+      if (!met.has(c)) {
+        met.add(c)
+        order.push(c)
+      }
+    }
+    if (g.name === 'all') continue
+    for (const h of [...g.hosts].sort()) if (!selected || selected.has(h)) lines.push(`  |--${h}`)
+  }
   return lines.join('\n')
 }
 

@@ -97,11 +97,11 @@ function bool(h: HostVars, key: string, v: MergedVar): boolean {
 }
 
 function duration(h: HostVars, key: string, v: MergedVar): number {
-  if (typeof v.value !== 'string' && typeof v.value !== 'number') h.fail(key, v, 'seconds or a duration like 90s, 5m, 1h30m')
+  if (typeof v.value !== 'string' && typeof v.value !== 'number') h.fail(key, v, 'seconds or a duration like 90s, 5m, 1h30m (at most 7d)')
   try {
     return parseDuration(v.value as string | number, key)
   } catch {
-    return h.fail(key, v, 'seconds or a duration like 90s, 5m, 1h30m')
+    return h.fail(key, v, 'seconds or a duration like 90s, 5m, 1h30m (at most 7d)')
   }
 }
 

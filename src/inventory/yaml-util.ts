@@ -2,24 +2,31 @@
 // file:line:column, and read mappings pair by pair so every key and value keeps its place in the file.
 // Inventories are read as YAML 1.1 like Ansible does (yes/no/on/off are booleans).
 
-import { Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml'
+import { Document, isAlias, isMap, isScalar, isSeq, LineCounter, type Node, type Pair, type YAMLMap } from 'yaml'
 import { InputError } from '../core/errors.js'
 import type { Origin } from './model.js'
+import { failedDocument, parseDocumentBounded, toJsBounded, yamlNestingError, yamlStructureError } from './yaml-limits.js'
 
 export interface YamlSource {
   file: string
   doc: Document.Parsed
   lc: LineCounter
+  /** A duplicate key or an alias problem found after parsing (see yaml-limits). */
+  problem?: InputError
 }
 
 export function parseYaml(file: string, text: string): YamlSource {
   const lc = new LineCounter()
-  const doc = parseDocument(text, { lineCounter: lc, version: '1.1', merge: true, uniqueKeys: true, prettyErrors: true })
-  return { file, doc, lc }
+  const nesting = yamlNestingError(file, text)
+  if (nesting) return { file, doc: failedDocument(nesting.message), lc, problem: nesting }
+  const doc = parseDocumentBounded(text, lc, { version: '1.1', merge: true })
+  const problem = doc.errors.length === 0 ? yamlStructureError(file, doc, lc) : undefined
+  return { file, doc, lc, problem }
 }
 
-/** The first YAML syntax error as an InputError at its position, or undefined. */
+/** The first YAML syntax error (or duplicate key, or alias problem) as an InputError at its position, or undefined. */
 export function yamlSyntaxError(src: YamlSource): InputError | undefined {
+  if (src.problem) return src.problem
   const err = src.doc.errors[0]
   if (!err) return undefined
   const start = err.linePos?.[0] ?? src.lc.linePos(err.pos[0])
@@ -96,7 +103,7 @@ export function readVars(src: YamlSource, map: YAMLMap | undefined): YamlVar[] {
     }
     const key = keyText(src, pair)
     const valueNode = pair.value
-    const value = valueNode === null || valueNode === undefined ? null : (valueNode as Node).toJS(src.doc, { maxAliasCount: 1000 })
+    const value = valueNode === null || valueNode === undefined ? null : toJsBounded(valueNode as Node, src.doc, () => originAt(src, valueNode))
     const origin = valueNode && (valueNode as Node).range ? originAt(src, valueNode) : originAt(src, pair.key)
     out.push({ key, value, origin })
   }

@@ -5,6 +5,7 @@
 
 import { createHash, createHmac, randomBytes } from 'node:crypto'
 import { appendFile, mkdir, readFile } from 'node:fs/promises'
+import { readInputFile } from '../core/input-file.js'
 import { dirname } from 'node:path'
 
 export type HostKeyStatus = 'match' | 'mismatch' | 'unknown' | 'revoked'
@@ -150,14 +151,10 @@ export function knownKeyTypes(entries: readonly KnownHostEntry[], host: string, 
 export async function readKnownHosts(files: readonly string[]): Promise<KnownHostEntry[]> {
   const all: KnownHostEntry[] = []
   for (const file of files) {
-    let text: string
-    try {
-      text = await readFile(file, 'utf8')
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') continue
-      throw err
-    }
-    all.push(...parseKnownHosts(text, file))
+    // Regular files only, size-capped: `--known-hosts /dev/zero` or a FIFO must not hang or exhaust memory.
+    const text = await readInputFile(file, 'known_hosts file', { missingOk: true })
+    if (text === undefined) continue
+    for (const e of parseKnownHosts(text, file)) all.push(e)
   }
   return all
 }

@@ -136,8 +136,9 @@ export class InventoryBuilder {
   setGroupVar(group: string, key: string, value: unknown, origin: Origin): void {
     const g = this.inv.groups.get(group)
     if (!g) throw new InputError(`internal: group ${group} used before it was added`, origin)
+    // Ansible keeps a group's priority out of its vars (a group_vars/ file's one is a plain var, not a priority).
     if (key === 'ansible_group_priority') g.priority = parsePriority(value, group, origin)
-    g.vars.set(key, { value, origin })
+    else g.vars.set(key, { value, origin })
   }
 
   setHostVar(host: string, key: string, value: unknown, origin: Origin): void {

@@ -54,6 +54,8 @@ export interface Inventory {
   /** Hosts in inventory order (first declaration). */
   hosts: Map<string, InventoryHost>
   groups: Map<string, InventoryGroup>
+  /** Hosts declared directly under `all` (YAML `all: hosts:`): Ansible's own members of the all group. */
+  rootHosts?: string[]
 }
 
 export const RESERVED_GROUPS = ['all', 'ungrouped'] as const
@@ -73,7 +75,7 @@ export function checkName(kind: 'group' | 'host', name: string, origin: Origin):
 }
 
 export class InventoryBuilder {
-  readonly inv: Inventory = { sources: [], hosts: new Map(), groups: new Map() }
+  readonly inv: Inventory = { sources: [], hosts: new Map(), groups: new Map(), rootHosts: [] }
 
   constructor() {
     this.inv.groups.set('all', newGroup('all'))
@@ -112,6 +114,7 @@ export class InventoryBuilder {
       h = { name, vars: new Map(), fileVars: new Map(), directGroups: new Set(), origin }
       this.inv.hosts.set(name, h)
     }
+    if (group === 'all' && !this.inv.rootHosts?.includes(name)) this.inv.rootHosts?.push(name)
     if (group !== undefined && group !== 'all') {
       const g = this.inv.groups.get(group)
       if (!g) throw new InputError(`internal: group ${group} used before it was added`, origin)
@@ -177,6 +180,8 @@ export class InventoryBuilder {
         all.children.push(g.name)
       }
     }
+    // Ansible makes 'ungrouped' the first child of 'all' when the inventory is created (it orders host lists).
+    if (all.children.includes('ungrouped')) all.children = ['ungrouped', ...all.children.filter((c) => c !== 'ungrouped')]
     all.hosts = [...hosts.keys()]
     // Depth = longest path from 'all'; a cycle is an error, reported at a group of the cycle.
     const state = new Map<string, 'visiting' | 'done'>()
@@ -231,9 +236,12 @@ export function hostGroups(inv: Inventory, host: string): InventoryGroup[] {
   return sortGroups([...seen.values()])
 }
 
-/** Hosts of a group and of all its descendants: the group's own first, then its children's, like Ansible. */
+/**
+ * Hosts of a group and of all its descendants, in Ansible's order (Group.get_hosts): the group's own first, then
+ * level by level below it. 'all' owns only the hosts declared directly under it. Ansible walks a level of two or
+ * more groups as a Python set (its order varies between runs); here they keep declaration order.
+ */
 export function groupHosts(inv: Inventory, group: string): string[] {
-  if (group === 'all') return [...inv.hosts.keys()]
   const out: string[] = []
   const seenHosts = new Set<string>()
   const seenGroups = new Set<string>()
@@ -244,7 +252,7 @@ export function groupHosts(inv: Inventory, group: string): string[] {
     seenGroups.add(name)
     const g = inv.groups.get(name)
     if (!g) continue
-    for (const h of g.hosts) {
+    for (const h of name === 'all' ? (inv.rootHosts ?? []) : g.hosts) {
       if (!seenHosts.has(h)) {
         seenHosts.add(h)
         out.push(h)

@@ -727,7 +727,10 @@ nl="line1\\nline2"
   },
 ]
 
-/** Patterns checked against `ansible PATTERN --list-hosts`, in order, per inventory. */
+/**
+ * Patterns checked against `ansible PATTERN --list-hosts`, in order. Each level of the group tree has at most one
+ * group with children: Ansible walks a level of several such groups in Python set order, which varies per run.
+ */
 export const PATTERN_INVENTORY = `[web]
 web1
 web2
@@ -742,10 +745,9 @@ cache1
 web
 [east]
 db1
-[west:children]
-cache
 [west]
 db2
+cache1
 [prod:children]
 east
 [monitor]

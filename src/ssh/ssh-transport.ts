@@ -16,6 +16,7 @@ import { appendKnownHost, checkHostKeyInEntries, fingerprint, keyTypeOfBlob, kno
 import { quoteCommand } from './quote.js'
 import { abortReason, Semaphore, type Release } from '../core/semaphore.js'
 import { applySshConfig, type SSHConfig } from './ssh-config.js'
+import { localUser } from '../inventory/ssh-options.js'
 import type { ExecOptions, ExecResult, HostSession, LineStream, Transport } from './transport.js'
 
 const { Client, utils } = ssh2
@@ -792,14 +793,6 @@ export function parseJump(jump: string): { user?: string; host: string; port?: n
   }
   if (!host) throw new Error(`invalid jump host "${jump}"`)
   return { ...(user ? { user } : {}), host, ...(port ? { port } : {}) }
-}
-
-function localUser(): string {
-  try {
-    return os.userInfo().username
-  } catch {
-    return process.env.USER ?? 'root'
-  }
 }
 
 function fmtSeconds(ms: number): string {

@@ -16,7 +16,7 @@ export interface Case {
   sources?: string[]
   patterns?: string[]
   /** Deliberate differences: vars whose value virtfleet keeps differently, or an error where Ansible accepts. */
-  differs?: { why: string; vars?: Array<[host: string, name: string]>; virtfleetError?: RegExp }
+  differs?: { why: string; vars?: Array<[host: string, name: string]>; virtfleetError?: RegExp; onlyVirtfleetHosts?: string[] }
 }
 
 const INI_VALUES = `# values on host lines are Python literals (after shell-style unquoting)
@@ -724,6 +724,25 @@ nl="line1\\nline2"
         null: none
 `,
     },
+  },
+  {
+    name: 'differs-ini-file-in-folder',
+    files: { 'inv/10-web.yml': 'all:\n  children:\n    web:\n      hosts:\n        w1:\n', 'inv/20-db.ini': '[db]\nd1\n' },
+    sources: ['inv'],
+    differs: { why: 'Ansible skips *.ini files in an inventory folder (INVENTORY_IGNORE_EXTS); virtfleet reads them', onlyVirtfleetHosts: ['d1'] },
+  },
+  {
+    name: 'differs-yaml-unknown-group-key',
+    files: { 'hosts.yml': 'all:\n  children:\n    web:\n      host:\n        w1:\n' },
+    differs: {
+      why: 'Ansible warns about an unknown key in a YAML group and drops it; virtfleet refuses it',
+      virtfleetError: /unknown key "host" in group "web"/,
+    },
+  },
+  {
+    name: 'differs-ini-vars-without-group',
+    files: { 'hosts.ini': '[h]\nh1\n[typo:children]\nnosuch\n' },
+    differs: { why: 'both refuse a [g:children] naming an undefined group (no difference: kept as a check)', virtfleetError: /undefined group "nosuch"/ },
   },
 ]
 

@@ -1,12 +1,14 @@
 import { defineConfig } from 'vitest/config'
 
-// Four projects: unit (fast, in-memory), fuzz (property-based, seeded), integration (real sshd + virsh test driver), e2e (the lab: real QEMU guests).
+// Five projects: unit (fast, in-memory), fuzz (property-based, seeded), ansible (parity with ansible-core), integration (real sshd + virsh test driver), e2e (the lab: real QEMU guests).
 export default defineConfig({
   test: {
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'src/**/*.test.ts'], testTimeout: 10_000 } },
       // Property-based tests: a fixed seed and a small budget here; `npm run fuzz -- --seconds N` for long runs.
       { test: { name: 'fuzz', include: ['test/fuzz/**/*.fuzz.test.ts'], testTimeout: 120_000 } },
+      // Differential tests against the real ansible-core (Debian's ansible-core; needs dist/ built).
+      { test: { name: 'ansible', include: ['test/ansible/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 600_000 } },
       {
         test: {
           name: 'integration',

@@ -12,6 +12,7 @@ export { groupHosts, hostGroups, InventoryBuilder, mergedHostVars, plainGroupVar
 export type { Inventory, InventoryGroup, InventoryHost, MergedVar, Origin, VarValue, Vars } from './model.js'
 export { selectHosts, splitPattern } from './patterns.js'
 export { DEFAULT_URIS, parseSshArgs, resolveHost, resolveHosts, type ResolveDefaults, type SshArgs } from './resolve.js'
+export { applySshOption, localUser, parseHostKeyChecking, parseProxyJump, type SshOptions } from './ssh-options.js'
 export * from './types.js'
 
 export interface SelectOptions {

@@ -55,6 +55,8 @@ export interface Inventory {
   /** Hosts in inventory order (first declaration). */
   hosts: Map<string, InventoryHost>
   groups: Map<string, InventoryGroup>
+  /** Hosts declared directly under `all` (YAML `all: hosts:`): Ansible's own members of the all group. */
+  rootHosts?: string[]
 }
 
 export const RESERVED_GROUPS = ['all', 'ungrouped'] as const
@@ -78,7 +80,7 @@ function checkHostCount(count: number, origin: Origin): void {
 }
 
 export class InventoryBuilder {
-  readonly inv: Inventory = { sources: [], hosts: new Map(), groups: new Map() }
+  readonly inv: Inventory = { sources: [], hosts: new Map(), groups: new Map(), rootHosts: [] }
 
   constructor() {
     this.inv.groups.set('all', newGroup('all'))
@@ -118,6 +120,7 @@ export class InventoryBuilder {
       h = { name, vars: new Map(), fileVars: new Map(), directGroups: new Set(), origin }
       this.inv.hosts.set(name, h)
     }
+    if (group === 'all' && !this.inv.rootHosts?.includes(name)) this.inv.rootHosts?.push(name)
     if (group !== undefined && group !== 'all') {
       const g = this.inv.groups.get(group)
       if (!g) throw new InputError(`internal: group ${group} used before it was added`, origin)
@@ -142,8 +145,9 @@ export class InventoryBuilder {
   setGroupVar(group: string, key: string, value: unknown, origin: Origin): void {
     const g = this.inv.groups.get(group)
     if (!g) throw new InputError(`internal: group ${group} used before it was added`, origin)
+    // Ansible keeps a group's priority out of its vars (a group_vars/ file's one is a plain var, not a priority).
     if (key === 'ansible_group_priority') g.priority = parsePriority(value, group, origin)
-    g.vars.set(key, { value, origin })
+    else g.vars.set(key, { value, origin })
   }
 
   setHostVar(host: string, key: string, value: unknown, origin: Origin): void {
@@ -182,6 +186,8 @@ export class InventoryBuilder {
         all.children.push(g.name)
       }
     }
+    // Ansible makes 'ungrouped' the first child of 'all' when the inventory is created (it orders host lists).
+    if (all.children.includes('ungrouped')) all.children = ['ungrouped', ...all.children.filter((c) => c !== 'ungrouped')]
     all.hosts = [...hosts.keys()]
     assignDepths(groups)
     return this.inv
@@ -265,9 +271,12 @@ export function hostGroups(inv: Inventory, host: string): InventoryGroup[] {
   return [...sorted]
 }
 
-/** Hosts of a group and of all its descendants: the group's own first, then its children's, like Ansible. */
+/**
+ * Hosts of a group and of all its descendants, in Ansible's order (Group.get_hosts): the group's own first, then
+ * level by level below it. 'all' owns only the hosts declared directly under it. Ansible walks a level of two or
+ * more groups as a Python set (its order varies between runs); here they keep declaration order.
+ */
 export function groupHosts(inv: Inventory, group: string): string[] {
-  if (group === 'all') return [...inv.hosts.keys()]
   const out: string[] = []
   const seenHosts = new Set<string>()
   const seenGroups = new Set<string>()
@@ -279,7 +288,7 @@ export function groupHosts(inv: Inventory, group: string): string[] {
     seenGroups.add(name)
     const g = inv.groups.get(name)
     if (!g) continue
-    for (const h of g.hosts) {
+    for (const h of name === 'all' ? (inv.rootHosts ?? []) : g.hosts) {
       if (!seenHosts.has(h)) {
         seenHosts.add(h)
         out.push(h)

@@ -1,5 +1,6 @@
 // Ansible's INI inventory, as its ini plugin reads it: `[group]` host lines (`hv1:2222 k=v …`, ranges
-// allowed; values are Python literals), `[group:vars]` (`k=v`, values are strings), `[group:children]`
+// allowed), `[group:vars]` (`k=v`, the rest of the line; values of both are Python literals when they parse as
+// one: `n=5` is 5, `s="a b"` is a b, else the text), `[group:children]`
 // (group names, each defined somewhere in the inventory). Lines before any section are ungrouped hosts;
 // comment lines start with # or ;, and # also ends a host line.
 
@@ -8,7 +9,8 @@ import { expandHostPattern } from './hostnames.js'
 import { iniHostValue, shellSplit } from './ini-values.js'
 import type { InventoryBuilder, Origin } from './model.js'
 
-const SECTION = /^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:[#;].*)?$/
+const SECTION = /^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:#.*)?$/
+const IPV6_HOST = /^\[[0-9A-Fa-f]*:[0-9A-Fa-f:.]*\](?::\d+)?(?:\s|$)/
 const GROUP_NAME = /^([^:\]\s]+)\s*(?:[#;].*)?$/
 
 type State = 'hosts' | 'vars' | 'children'
@@ -26,11 +28,13 @@ export function parseIni(file: string, text: string, b: InventoryBuilder): void 
     const at: Origin = { file, line: lineNo, column: indent + 1 }
     if (line === '' || line.startsWith('#') || line.startsWith(';')) return
 
-    if (line.startsWith('[')) {
-      const m = SECTION.exec(line)
-      if (!m) {
-        throw new InputError(`invalid section header ${JSON.stringify(line)}: expected [group], [group:vars] or [group:children] (no spaces)`, at)
-      }
+    // A line is a section when it matches the header syntax; a bracketed IPv6 host (`[2001:db8::1]:2222`) is a
+    // host line, as in Ansible; any other line starting with '[' is a bad header (Ansible: a bad host name).
+    const m = SECTION.exec(line)
+    if (!m && line.startsWith('[') && !IPV6_HOST.test(line)) {
+      throw new InputError(`invalid section header ${JSON.stringify(line)}: expected [group], [group:vars] or [group:children] (no spaces)`, at)
+    }
+    if (m) {
       group = m[1] as string
       const kind = m[2]
       if (kind === undefined || kind === 'hosts') state = 'hosts'
@@ -72,7 +76,7 @@ export function parseIni(file: string, text: string, b: InventoryBuilder): void 
       const eq = line.indexOf('=')
       if (eq <= 0) throw new InputError(`expected key=value in [${group}:vars], got ${JSON.stringify(line)}`, at)
       if (!b.hasGroup(group)) b.addGroup(group, pending.get(group)?.at ?? at)
-      b.setGroupVar(group, line.slice(0, eq).trim(), line.slice(eq + 1).trim(), at)
+      b.setGroupVar(group, line.slice(0, eq).trim(), iniHostValue(line.slice(eq + 1).trim()), at)
     } else {
       const m = GROUP_NAME.exec(line)
       if (!m) throw new InputError(`expected a group name in [${group}:children], got ${JSON.stringify(line)}`, at)

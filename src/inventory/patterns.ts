@@ -1,37 +1,16 @@
-// Ansible host patterns over an Inventory: `all`/`*`, unions `a:b` / `a,b`, intersections `a:&b`, exclusions
-// `a:!b` (applied in that order whatever the writing order), globs, `~regex` (anchored at the start, like
-// Python's re.match), subscripts `g[0]`, `g[-1]`, `g[0:2]` (end inclusive), `g[1:]`, and `@file` (one pattern
-// per line). A name that is a host matches that host; otherwise groups match first and, for globs/regexes or
-// when no group matched, hosts too. The result is in inventory order, deduplicated.
+// Ansible host patterns over an Inventory, evaluated as ansible-core's InventoryManager does: `all`/`*`, unions
+// `a:b` / `a,b`, intersections `a:&b`, exclusions `a:!b` (unions first, then &, then !), globs, `~regex`
+// (anchored at the start, like re.match), subscripts `g[0]`, `g[-1]`, `g[0:2]` (end inclusive), `g[1:]`, and
+// `@file` (one pattern per line). The result is in Ansible's order: union terms in the order written, a
+// group's own hosts before its children's; deduplicated.
 
 import { InputError } from '../core/errors.js'
 import { compileGlob, compilePrefixRegex, type Matcher } from '../core/glob.js'
 import { readInputFileSync } from '../core/input-file.js'
 import { groupHosts, type Inventory } from './model.js'
+import { splitPattern } from './pattern-split.js'
 
-/** Split a pattern into terms: on commas, then on colons outside [brackets]. */
-export function splitPattern(pattern: string): string[] {
-  const out: string[] = []
-  for (const part of pattern.split(',')) {
-    let depth = 0
-    let cur = ''
-    for (const c of part) {
-      if (c === '[') depth++
-      else if (c === ']') depth--
-      if (c === ':' && depth === 0) {
-        out.push(cur)
-        cur = ''
-      } else cur += c
-    }
-    if (depth !== 0) throw new InputError(`invalid host pattern "${pattern}": unbalanced "[" / "]"`)
-    out.push(cur)
-  }
-  const terms = out.map((t) => t.trim())
-  if (terms.length > 1 && terms.some((t) => t === '' || t === '&' || t === '!')) {
-    throw new InputError(`invalid host pattern "${pattern}": an empty term (check for a doubled or trailing ':' or ',')`)
-  }
-  return terms.filter((t) => t !== '')
-}
+export { splitPattern }
 
 /** Terms one pattern may expand to through @files: each term is matched against the whole inventory. */
 export const MAX_PATTERN_TERMS = 100_000
@@ -69,48 +48,43 @@ function expandFiles(terms: string[]): string[] {
   return out
 }
 
-const SUBSCRIPT = /^(.+)\[(?:(-?\d+)|(\d+):(-?\d*))\]$/
+// Ansible's PATTERN_WITH_SUBSCRIPT: `[n]`, `[-n]`, `[a:b]`, `[a:]` (and the old `[a-b]`).
+const SUBSCRIPT = /^(.+)\[(?:(-?[0-9]+)|([0-9]+)([:-])([0-9]*))\]$/
 
 function matcher(term: string, original: string): Matcher {
   if (term.startsWith('~')) return compilePrefixRegex(term.slice(1), `invalid host pattern "${original}": bad regular expression ${term.slice(1)}`)
   return compileGlob(term, `invalid host pattern "${original}": bad glob`)
 }
 
+/** Ansible's _match_one_pattern: matching groups' hosts, then hosts (duplicates kept), then the subscript. */
 function matchOne(inv: Inventory, term: string): string[] {
   let expr = term
-  let sub: { start: number; end?: number; single: boolean } | undefined
+  let sub: { start: number; end?: number } | undefined
   if (!expr.startsWith('~')) {
     const m = SUBSCRIPT.exec(expr)
     if (m) {
       expr = m[1] as string
-      if (m[2] !== undefined) sub = { start: Number(m[2]), single: true }
-      else sub = { start: Number(m[3]), end: m[4] === '' || m[4] === undefined ? -1 : Number(m[4]), single: false }
+      if (m[2] !== undefined) sub = { start: Number(m[2]) }
+      else sub = { start: Number(m[3]), end: m[5] === '' ? -1 : Number(m[5]) }
     }
   }
   if (expr === '') throw new InputError(`invalid host pattern "${term}"`)
-  let hosts: string[]
-  if (inv.hosts.has(expr)) hosts = [expr]
-  else {
-    const re = matcher(expr, term)
-    const found: string[] = []
-    const groups = [...inv.groups.keys()].filter((g) => re.test(g))
-    for (const g of groups) found.push(...groupHosts(inv, g))
-    if (groups.length === 0 || expr.startsWith('~') || /[.?*[]/.test(expr)) {
-      for (const h of inv.hosts.keys()) if (re.test(h)) found.push(h)
-    }
-    hosts = [...new Set(found)]
+  const re = matcher(expr, term)
+  const found: string[] = []
+  const groups = [...inv.groups.keys()].filter((g) => re.test(g))
+  for (const g of groups) found.push(...groupHosts(inv, g))
+  if (groups.length === 0 || expr.startsWith('~') || /[.?*[]/.test(expr)) {
+    for (const h of inv.hosts.keys()) if (re.test(h)) found.push(h)
   }
-  if (!sub) return hosts
-  if (sub.single) {
-    const i = sub.start < 0 ? hosts.length + sub.start : sub.start
-    const h = hosts[i]
-    return h === undefined ? [] : [h]
-  }
-  const end = sub.end === undefined || sub.end === -1 ? hosts.length - 1 : sub.end
-  return hosts.slice(sub.start, end + 1)
+  if (!sub || found.length === 0) return found
+  // Python's `if end:` — an end of 0 selects the start element alone, as in Ansible.
+  if (sub.end) return found.slice(sub.start, (sub.end === -1 ? found.length - 1 : sub.end) + 1)
+  const h = found.at(sub.start)
+  if (h === undefined || sub.start < -found.length) throw new InputError(`no hosts matched the subscripted pattern "${term}" (it has ${found.length})`)
+  return [h]
 }
 
-/** Host names selected by an Ansible pattern (default `all`), in inventory order. */
+/** Host names selected by an Ansible pattern (default `all`), in Ansible's order. */
 export function selectHosts(inv: Inventory, pattern?: string): string[] {
   const text = pattern?.trim() ?? ''
   const terms = expandFiles(splitPattern(text === '' ? 'all' : text))
@@ -118,13 +92,22 @@ export function selectHosts(inv: Inventory, pattern?: string): string[] {
   const and = terms.filter((t) => t.startsWith('&')).map((t) => t.slice(1).trim())
   const not = terms.filter((t) => t.startsWith('!')).map((t) => t.slice(1).trim())
   for (const t of [...and, ...not]) if (t === '') throw new InputError(`invalid host pattern "${text}": "&" or "!" without a name`)
-  // Only & and ! terms: they restrict 'all', as in Ansible.
-  const selected = new Set<string>()
-  for (const t of plus.length > 0 ? plus : ['all']) for (const h of matchOne(inv, t)) selected.add(h)
+  // Only & or ! terms: they restrict 'all', as in Ansible.
+  let hosts: string[] = []
+  for (const t of plus.length > 0 ? plus : ['all']) {
+    if (inv.hosts.has(t)) hosts.push(t)
+    else {
+      const existing = new Set(hosts)
+      hosts.push(...matchOne(inv, t).filter((h) => !existing.has(h)))
+    }
+  }
   for (const t of and) {
     const keep = new Set(matchOne(inv, t))
-    for (const h of [...selected]) if (!keep.has(h)) selected.delete(h)
+    hosts = hosts.filter((h) => keep.has(h))
   }
-  for (const t of not) for (const h of matchOne(inv, t)) selected.delete(h)
-  return [...inv.hosts.keys()].filter((h) => selected.has(h))
+  for (const t of not) {
+    const drop = new Set(matchOne(inv, t))
+    hosts = hosts.filter((h) => !drop.has(h))
+  }
+  return [...new Set(hosts)]
 }

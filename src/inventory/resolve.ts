@@ -2,11 +2,10 @@
 // Ansible equivalents (the more specific definition wins; at the same level the virtfleet key wins), validate
 // every value, and report a bad one with the host, the var and the place it was defined.
 
-import os from 'node:os'
 import { InputError } from '../core/errors.js'
 import { parseDuration } from '../core/duration.js'
-import { shellSplit } from './ini-values.js'
 import { hostGroups, mergedHostVars, type Inventory, type MergedVar } from './model.js'
+import { localUser, parseHostKeyChecking, parseSshArgs, type SshOptions } from './ssh-options.js'
 import { type ExplicitConnectionFields, type HostKeyChecking, type HostSpec } from './types.js'
 import { ACTIONS, type Action } from '../core/types.js'
 
@@ -31,14 +30,6 @@ const ALIASES = {
   become: ['become', 'ansible_become'],
   become_user: ['become_user', 'ansible_become_user'],
 } as const
-
-function localUser(): string {
-  try {
-    return os.userInfo().username
-  } catch {
-    return process.env.USER ?? process.env.USERNAME ?? 'root'
-  }
-}
 
 class HostVars {
   constructor(
@@ -120,74 +111,12 @@ function jumpList(h: HostVars, key: string, v: MergedVar): string[] {
   return list.map((j) => j.replace(/^ssh:\/\//, ''))
 }
 
-export interface SshArgs {
-  jump?: string[]
-  knownHostsFiles?: string[]
-  hostKeyChecking?: HostKeyChecking
-  identityFiles?: string[]
-}
-
-/**
- * The options virtfleet understands in ansible_ssh_common_args / ansible_ssh_extra_args: `-o ProxyJump=x`,
- * `-J x`, `-o UserKnownHostsFile=f`, `-o StrictHostKeyChecking=…`, `-o IdentityFile=f`, `-i f` (also `-o Key
- * value`, `-oKey=value`); others are ignored. Returns undefined fields for options not present.
- */
-export function parseSshArgs(args: string): SshArgs {
-  const tokens = shellSplit(args, false).map((t) => t.text)
-  const out: SshArgs = {}
-  const option = (k: string, value: string): void => {
-    const key = k.toLowerCase()
-    if (key === 'proxyjump')
-      out.jump =
-        value.toLowerCase() === 'none'
-          ? []
-          : value
-              .split(',')
-              .map((s) => s.trim())
-              .filter(Boolean)
-    else if (key === 'userknownhostsfile') out.knownHostsFiles = value.split(/\s+/).filter(Boolean)
-    else if (key === 'stricthostkeychecking') {
-      const s = value.toLowerCase()
-      out.hostKeyChecking = s === 'no' || s === 'off' ? 'off' : s === 'accept-new' ? 'accept-new' : s === 'yes' || s === 'ask' ? 'strict' : undefined
-      if (out.hostKeyChecking === undefined) throw new Error(`StrictHostKeyChecking=${value}: expected yes, accept-new or no`)
-    } else if (key === 'identityfile') out.identityFiles = [...(out.identityFiles ?? []), value]
-  }
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i] as string
-    const takeArg = (flag: string): string => {
-      if (t.length > flag.length) return t.slice(flag.length)
-      const next = tokens[++i]
-      if (next === undefined) throw new Error(`${flag} needs a value`)
-      return next
-    }
-    if (t.startsWith('-o')) {
-      const opt = takeArg('-o')
-      const m = /^([A-Za-z]+)\s*=\s*(.*)$/.exec(opt)
-      if (m) option(m[1] as string, (m[2] as string).trim())
-      else if (/^[A-Za-z]+\s+\S/.test(opt)) {
-        const [k, ...rest] = opt.split(/\s+/)
-        option(k as string, rest.join(' '))
-      } else {
-        const value = tokens[++i]
-        if (value === undefined) throw new Error(`-o ${opt} needs a value`)
-        option(opt, value)
-      }
-    } else if (t.startsWith('-J')) {
-      option('proxyjump', takeArg('-J'))
-    } else if (t.startsWith('-i')) {
-      option('identityfile', takeArg('-i'))
-    }
-  }
-  return out
-}
+/** What ansible_ssh_common_args / ansible_ssh_extra_args set (kept under its old name for importers). */
+export type SshArgs = SshOptions
+export { parseSshArgs }
 
 function hostKeyChecking(h: HostVars, key: string, v: MergedVar): HostKeyChecking {
-  if (typeof v.value === 'boolean') return v.value ? 'strict' : 'off'
-  const s = typeof v.value === 'string' ? v.value.trim().toLowerCase() : ''
-  if (s === 'strict' || s === 'yes' || s === 'true') return 'strict'
-  if (s === 'accept-new') return 'accept-new'
-  if (s === 'off' || s === 'no' || s === 'false') return 'off'
-  return h.fail(key, v, 'strict, accept-new or off')
+  return parseHostKeyChecking(v.value) ?? h.fail(key, v, 'strict, accept-new or off')
 }
 
 /** Resolve one inventory host to a validated HostSpec. Throws InputError for an unknown host or a bad value. */
@@ -216,7 +145,7 @@ export function resolveHost(inv: Inventory, name: string, defaults: ResolveDefau
     const v = merged.get(key)
     if (!v || v.value === null) continue
     if (typeof v.value !== 'string') h.fail(key, v, 'a string of ssh options')
-    let args: SshArgs
+    let args: SshOptions
     try {
       args = parseSshArgs(v.value)
     } catch (err) {
@@ -231,6 +160,14 @@ export function resolveHost(inv: Inventory, name: string, defaults: ResolveDefau
     if (args.identityFiles) {
       spec.identityFiles = args.identityFiles
       explicit.identityFiles = true
+    }
+    if (args.port !== undefined) {
+      spec.port = args.port
+      explicit.port = true
+    }
+    if (args.user !== undefined) {
+      spec.user = args.user
+      explicit.user = true
     }
   }
 

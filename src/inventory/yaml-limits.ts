@@ -195,10 +195,10 @@ function aliasError(doc: Document.Parsed, at: (node: unknown) => Where): InputEr
   return undefined
 }
 
-/** Node.toJS with the alias limit, its ReferenceError turned into an InputError at the node. */
+/** Node.toJS with the alias limit (mappings as Map, so no key is lost), its ReferenceError an InputError at the node. */
 export function toJsBounded(node: Node, doc: Document.Parsed, where: () => { file: string; line?: number; column?: number }): unknown {
   try {
-    return node.toJS(doc, { maxAliasCount: 10_000 })
+    return node.toJS(doc, { maxAliasCount: 10_000, mapAsMap: true })
   } catch (err) {
     if (err instanceof ReferenceError || err instanceof RangeError) throw new InputError(`YAML value cannot be expanded: ${err.message}`, where())
     throw err

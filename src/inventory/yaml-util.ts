@@ -1,11 +1,12 @@
 // Shared YAML plumbing for the inventory parsers: parse with positions, turn YAML errors into InputError with
 // file:line:column, and read mappings pair by pair so every key and value keeps its place in the file.
-// Inventories are read as YAML 1.1 like Ansible does (yes/no/on/off are booleans).
+// Inventories are read as Ansible's loader reads them (YAML 1.1 scalars as PyYAML resolves them: yaml-schema.ts).
 
 import { Document, isAlias, isMap, isScalar, isSeq, LineCounter, type Node, type Pair, type YAMLMap } from 'yaml'
 import { InputError } from '../core/errors.js'
 import type { Origin } from './model.js'
 import { failedDocument, parseDocumentBounded, toJsBounded, yamlNestingError, yamlStructureError } from './yaml-limits.js'
+import { ansibleTags } from './yaml-schema.js'
 
 export interface YamlSource {
   file: string
@@ -19,7 +20,7 @@ export function parseYaml(file: string, text: string): YamlSource {
   const lc = new LineCounter()
   const nesting = yamlNestingError(file, text)
   if (nesting) return { file, doc: failedDocument(nesting.message), lc, problem: nesting }
-  const doc = parseDocumentBounded(text, lc, { version: '1.1', merge: true })
+  const doc = parseDocumentBounded(text, lc, { version: '1.1', customTags: ansibleTags, merge: true })
   const problem = doc.errors.length === 0 ? yamlStructureError(file, doc, lc) : undefined
   return { file, doc, lc, problem }
 }
@@ -79,7 +80,7 @@ export function keyText(src: YamlSource, pair: Pair): string {
 
 export function isMergeKey(src: YamlSource, pair: Pair): boolean {
   const k = pair.key
-  return isScalar(k) && k.value === '<<'
+  return isScalar(k) && (k.value === '<<' || (typeof k.value === 'symbol' && k.value.description === '<<'))
 }
 
 export interface YamlVar {
@@ -103,9 +104,21 @@ export function readVars(src: YamlSource, map: YAMLMap | undefined): YamlVar[] {
     }
     const key = keyText(src, pair)
     const valueNode = pair.value
-    const value = valueNode === null || valueNode === undefined ? null : toJsBounded(valueNode as Node, src.doc, () => originAt(src, valueNode))
+    const value = valueNode === null || valueNode === undefined ? null : jsonLike(toJsBounded(valueNode as Node, src.doc, () => originAt(src, valueNode)))
     const origin = valueNode && (valueNode as Node).range ? originAt(src, valueNode) : originAt(src, pair.key)
     out.push({ key, value, origin })
   }
   return out
+}
+
+/** Maps to plain objects with keys as Ansible's JSON prints them (1 → "1", true → "true", null → "null"). */
+function jsonLike(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(jsonLike)
+  if (v instanceof Map) {
+    const out: Record<string, unknown> = {}
+    for (const [k, x] of v) out[k === null ? 'null' : typeof k === 'object' ? JSON.stringify(jsonLike(k)) : String(k)] = jsonLike(x)
+    return out
+  }
+  if (v instanceof Set) return [...v].map(jsonLike)
+  return v
 }

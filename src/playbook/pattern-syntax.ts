@@ -1,6 +1,8 @@
 // A syntax check for host patterns, done before anything runs: balanced [ ], valid subscripts, valid ~regex,
-// no empty terms. It does not resolve names (that needs the inventory). Splitting follows Ansible: on ',' when
-// the pattern has one, else on ':' outside brackets (so a regex containing ':' needs the ',' form).
+// no empty terms. It does not resolve names (that needs the inventory). Splitting is the inventory's (Ansible's):
+// on ',' when the pattern has one, else on ':' outside brackets (so a regex containing ':' needs the ',' form).
+
+import { splitHostPatternTerms } from '../inventory/pattern-split.js'
 
 export interface PatternIssue {
   message: string
@@ -13,18 +15,7 @@ const SUBSCRIPT = /^[^[\]]+\[(-?\d+|-?\d*:-?\d*)\]$/
 export function checkPatternSyntax(pattern: string): PatternIssue[] {
   if (pattern.trim() === '') return [{ message: 'empty host pattern', index: 0 }]
   const sep = pattern.includes(',') ? ',' : ':'
-  const terms: Array<{ text: string; index: number }> = []
-  let depth = 0
-  let start = 0
-  for (let i = 0; i <= pattern.length; i++) {
-    const ch = pattern[i]
-    if (ch === '[') depth++
-    else if (ch === ']') depth = Math.max(0, depth - 1)
-    if (i === pattern.length || (ch === sep && depth === 0)) {
-      terms.push({ text: pattern.slice(start, i), index: start })
-      start = i + 1
-    }
-  }
+  const terms = splitHostPatternTerms(pattern)
   const issues: PatternIssue[] = []
   for (const term of terms) {
     const lead = term.text.length - term.text.trimStart().length

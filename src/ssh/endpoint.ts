@@ -4,6 +4,7 @@
 import os from 'node:os'
 import path from 'node:path'
 import type { HostKeyChecking, HostSpec } from '../inventory/types.js'
+import { localUser } from '../inventory/ssh-options.js'
 
 export interface Endpoint {
   /** Name used in errors (inventory name, or "jump host <entry>"). */
@@ -38,12 +39,4 @@ export function endpointFor(spec: HostSpec, defaults: EndpointDefaults, label = 
 /** "user@address:port": the identity of a hop in connection cache keys. */
 export function hopKey(ep: Pick<Endpoint, 'user' | 'address' | 'port'>): string {
   return `${ep.user}@${ep.address}:${ep.port}`
-}
-
-export function localUser(): string {
-  try {
-    return os.userInfo().username
-  } catch {
-    return process.env.USER ?? 'root'
-  }
 }

@@ -1,13 +1,15 @@
 // Apply the user's OpenSSH client config (~/.ssh/config) to a HostSpec, as `ssh` would: HostName, User, Port,
 // IdentityFile, ProxyJump, UserKnownHostsFile and StrictHostKeyChecking fill what the inventory did not set
-// explicitly. Matching and "first value wins" come from the `ssh-config` package's compute(); `Include` is not
-// followed (a limit of that package). The lookup key is the address (as Ansible does: `ssh <ansible_host>`).
+// explicitly (values read by the inventory's one ssh option parser), and jump hosts that are Host aliases are
+// resolved to their HostName/User/Port. Matching and "first value wins" come from the `ssh-config` package's
+// compute(); `Include` is not followed (a limit of that package). The lookup key is the address (as Ansible does: `ssh <ansible_host>`).
 
 import { readFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import SSHConfig from 'ssh-config'
-import type { ExplicitConnectionFields, HostKeyChecking, HostSpec } from '../inventory/types.js'
+import { applySshOption, localUser as defaultLocalUser, type SshOptions } from '../inventory/ssh-options.js'
+import type { ExplicitConnectionFields, HostSpec } from '../inventory/types.js'
 
 export { SSHConfig }
 export type { ExplicitConnectionFields }
@@ -43,14 +45,6 @@ export async function loadSshConfig(options: SshConfigOptions = {}): Promise<SSH
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !explicit) return undefined
     throw new Error(`cannot read ssh config ${file}: ${(err as Error).message}`, { cause: err })
-  }
-}
-
-function localUserName(): string {
-  try {
-    return os.userInfo().username
-  } catch {
-    return process.env.USER ?? process.env.LOGNAME ?? 'root'
   }
 }
 
@@ -100,19 +94,34 @@ function all(v: string | string[] | undefined): string[] {
   return (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(/\s+/)).filter((s) => s !== '')
 }
 
-function hostKeyCheckingOf(v: string | undefined): HostKeyChecking | undefined {
-  switch (v?.toLowerCase()) {
-    case 'yes':
-    case 'ask':
-      return 'strict'
-    case 'accept-new':
-      return 'accept-new'
-    case 'no':
-    case 'off':
-      return 'off'
-    default:
-      return undefined
+/** An ssh_config value read by the one option parser; a value it rejects is ignored here, as before. */
+function option(key: string, values: string[]): SshOptions {
+  const out: SshOptions = {}
+  try {
+    for (const v of values) applySshOption(out, key, v)
+  } catch {
+    return {}
   }
+  return out
+}
+
+type ComputeOptions = { ignoreCase: true; matchExec: boolean }
+
+/**
+ * A jump entry naming a Host alias of the config (one with a HostName) becomes the alias's real
+ * "user@hostname:port"; the entry's own user and port win. Entries without a HostName are kept as written.
+ */
+function resolveJump(entry: string, config: SSHConfig, computeOptions: ComputeOptions, tokens: { home: string; localUser: string }): string {
+  const m = /^(?:([^@\s]+)@)?(\[[^\]]+\]|[^:@\s]+)(?::(\d+))?$/.exec(entry)
+  if (!m) return entry
+  const [, user, host, port] = m as unknown as [string, string | undefined, string, string | undefined]
+  const c = config.compute(host, computeOptions)
+  const hostName = first(c.hostname)
+  if (!hostName) return entry
+  const u = user ?? option('User', [first(c.user) ?? '']).user
+  const p = port ?? option('Port', [first(c.port) ?? '']).port
+  const address = expandTokens(hostName, { ...tokens, host, originalHost: host, port: Number(p ?? 22), remoteUser: u ?? tokens.localUser })
+  return `${u ? `${u}@` : ''}${address.includes(':') ? `[${address}]` : address}${p ? `:${p}` : ''}`
 }
 
 /**
@@ -128,9 +137,9 @@ export function applySshConfig(
   if (!config) return spec
   const explicit: ExplicitConnectionFields = spec.explicit ?? {}
   const home = options.home ?? os.homedir()
-  const localUser = options.localUser ?? localUserName()
+  const localUser = options.localUser ?? defaultLocalUser()
   const lookup = spec.address || spec.name
-  const computeOptions = { ignoreCase: true, matchExec: options.matchExec ?? true }
+  const computeOptions: ComputeOptions = { ignoreCase: true, matchExec: options.matchExec ?? true }
   const c = explicit.user ? config.compute({ Host: lookup, User: spec.user }, computeOptions) : config.compute(lookup, computeOptions)
   const out: HostSpec = { ...spec }
 
@@ -138,9 +147,9 @@ export function applySshConfig(
   if (!explicit.address && hostName) {
     out.address = expandTokens(hostName, { home, host: lookup, originalHost: spec.name, port: spec.port, remoteUser: spec.user, localUser })
   }
-  const port = first(c.port)
-  if (!explicit.port && port && /^\d+$/.test(port)) out.port = Number(port)
-  const user = first(c.user)
+  const port = option('Port', [first(c.port) ?? '']).port
+  if (!explicit.port && port !== undefined) out.port = port
+  const user = option('User', [first(c.user) ?? '']).user
   if (!explicit.user && user) out.user = user
 
   const tokens = { home, host: out.address, originalHost: spec.name, port: out.port, remoteUser: out.user, localUser }
@@ -150,21 +159,14 @@ export function applySshConfig(
   if (!explicit.identityFiles && ids.length > 0 && !ids.some((i) => i.toLowerCase() === 'none')) {
     out.identityFiles = ids.map(expandPath)
   }
-  const proxyJump = first(c.proxyjump)
-  if (!explicit.jump && proxyJump) {
-    out.jump =
-      proxyJump.toLowerCase() === 'none'
-        ? []
-        : proxyJump
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean)
+  const proxyJump = option('ProxyJump', [first(c.proxyjump) ?? '']).jump
+  if (!explicit.jump && proxyJump && first(c.proxyjump)) out.jump = proxyJump
+  out.jump = out.jump.map((j) => resolveJump(j, config, computeOptions, { home, localUser }))
+  const khfRaw = all(c.userknownhostsfile)
+  if (spec.knownHostsFiles === undefined && khfRaw.length > 0) {
+    out.knownHostsFiles = (option('UserKnownHostsFile', [khfRaw.join(' ')]).knownHostsFiles ?? []).map(expandPath)
   }
-  const khf = all(c.userknownhostsfile)
-  if (spec.knownHostsFiles === undefined && khf.length > 0) {
-    out.knownHostsFiles = khf.some((f) => f.toLowerCase() === 'none') ? [] : khf.map(expandPath)
-  }
-  const shk = hostKeyCheckingOf(first(c.stricthostkeychecking))
+  const shk = option('StrictHostKeyChecking', [first(c.stricthostkeychecking) ?? '']).hostKeyChecking
   if (spec.hostKeyChecking === undefined && shk) out.hostKeyChecking = shk
   return out
 }

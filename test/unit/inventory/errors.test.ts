@@ -72,7 +72,8 @@ describe('inventory errors name the file, line and column', () => {
   })
   it('bad var value in an INI [group:vars] section points at the line', () => {
     const inv = parse(['x.ini', '[g]\nh1\n[g:vars]\nparallel=0\n'])
-    expect(inputError(() => resolveHost(inv, 'h1'))).toBe('x.ini:4:1: host h1: parallel: expected an integer >= 1, got "0"')
+    // [group:vars] values are Python literals, as in Ansible: `parallel=0` is the number 0.
+    expect(inputError(() => resolveHost(inv, 'h1'))).toBe('x.ini:4:1: host h1: parallel: expected an integer >= 1, got 0')
   })
   it('bad var value in YAML points at the value', () => {
     const inv = parse(['y.yml', 'all:\n  vars:\n    action: reboot\n  hosts:\n    h1:\n'])

@@ -99,9 +99,21 @@ web
     expect(v('web01', 'name')).toBe('two words')
     expect(v('db-a', 'list')).toEqual([1, 'x'])
   })
-  it('keeps [group:vars] values as strings', () => {
-    expect(inv.groups.get('web')?.vars.get('port_str')?.value).toBe('2222')
-    expect(inv.groups.get('web')?.vars.get('flag')?.value).toBe('True')
+  it('parses [group:vars] values as Python literals too, as ansible-core 2.14 does (was: kept as strings)', () => {
+    expect(inv.groups.get('web')?.vars.get('port_str')?.value).toBe(2222)
+    expect(inv.groups.get('web')?.vars.get('flag')?.value).toBe(true)
+  })
+  it('unquotes [group:vars] values and keeps non-literals as written', () => {
+    const g = parse(['v.ini', '[g]\nh\n[g:vars]\nfoo="bar baz"\nn=5\nargs=-o UserKnownHostsFile=/k\ncmt=5 # note\n']).groups.get('g')?.vars
+    expect(g?.get('foo')?.value).toBe('bar baz')
+    expect(g?.get('n')?.value).toBe(5)
+    expect(g?.get('args')?.value).toBe('-o UserKnownHostsFile=/k')
+    expect(g?.get('cmt')?.value).toBe(5)
+  })
+  it('a bracketed IPv6 host line is a host, not a section header', () => {
+    const i = parse(['v6.ini', '[v6]\n[2001:db8::1]:2206\n'])
+    expect(i.groups.get('v6')?.hosts).toEqual(['2001:db8::1'])
+    expect(i.hosts.get('2001:db8::1')?.vars.get('ansible_port')?.value).toBe(2206)
   })
   it('treats ; after a host line as a literal, not a comment, but # as a comment', () => {
     // Ansible splits host lines with shlex(comments=True): only # starts a comment there.

@@ -27,8 +27,9 @@ hv21
 ])
 
 describe('selectHosts', () => {
-  it('all, *, and no pattern select every host in inventory order', () => {
-    const everyone = ['web1', 'web2', 'web3', 'db1', 'db2', 'hv01', 'hv11', 'hv21']
+  it('all, *, and no pattern select every host in the order Ansible prints (top-level groups first, then their children)', () => {
+    // ansible -i p.ini all --list-hosts prints exactly this (all's children: ungrouped, staging, prod, hv; then web, db).
+    const everyone = ['web3', 'db2', 'hv01', 'hv11', 'hv21', 'web1', 'web2', 'db1']
     expect(selectHosts(inv)).toEqual(everyone)
     expect(selectHosts(inv, 'all')).toEqual(everyone)
     expect(selectHosts(inv, '*')).toEqual(everyone)
@@ -36,9 +37,15 @@ describe('selectHosts', () => {
   it('a group name selects its hosts and its children’s hosts', () => {
     expect(selectHosts(inv, 'prod')).toEqual(['web1', 'web2', 'web3', 'db1', 'db2'])
   })
-  it('union with : or , is deduplicated and in inventory order', () => {
-    expect(selectHosts(inv, 'db:web1')).toEqual(['web1', 'db1', 'db2'])
-    expect(selectHosts(inv, 'db1,web,db1')).toEqual(['web1', 'web2', 'web3', 'db1'])
+  it('union with : or , is deduplicated and in the order written, as ansible --list-hosts prints it', () => {
+    expect(selectHosts(inv, 'db:web1')).toEqual(['db1', 'db2', 'web1'])
+    expect(selectHosts(inv, 'db1,web,db1')).toEqual(['db1', 'web1', 'web2', 'web3'])
+  })
+  it('with a comma, ":" is not a separator (Ansible splits on one or the other)', () => {
+    expect(selectHosts(inv, 'web:db,hv01')).toEqual(['hv01'])
+  })
+  it('a subscript of 0 as the end selects the start element alone (as Ansible, which tests `if end:`)', () => {
+    expect(selectHosts(inv, 'web[1:0]')).toEqual(['web2'])
   })
   it('intersection with :&', () => {
     expect(selectHosts(inv, 'prod:&staging')).toEqual(['web3', 'db2'])
@@ -68,7 +75,9 @@ describe('selectHosts', () => {
     expect(selectHosts(inv, 'web[-1]')).toEqual(['web3'])
     expect(selectHosts(inv, 'web[0:1]')).toEqual(['web1', 'web2'])
     expect(selectHosts(inv, 'prod[3:]')).toEqual(['db1', 'db2'])
-    expect(selectHosts(inv, 'web[7]')).toEqual([])
+    // Out of range: Ansible raises "No hosts matched the subscripted pattern" (--limit fails; plain ansible warns).
+    expect(inputError(() => selectHosts(inv, 'web[7]'))).toMatch(/no hosts matched the subscripted pattern "web\[7\]"/)
+    expect(selectHosts(inv, 'nosuch[7]')).toEqual([])
     expect(selectHosts(inv, 'hv:!hv[0:1]')).toEqual(['hv21'])
   })
   it('@file reads one pattern per line', () => {

@@ -65,8 +65,14 @@ export async function executeRolling(plan: RollingPlan, hosts: readonly HostSpec
     const pct = plan.maxFailPercentage ?? 0
     const exceeded = maxFailExceeded(batch.length, failed, pct)
     ctx.bus.emit({ type: 'batch', index, of: plan.batches.length, hosts: batch, status: exceeded ? 'aborted' : failed > 0 ? 'failed' : 'ok', at: at() })
-    if (exceeded) {
-      aborted = `batch ${index + 1}: ${failed} of ${batch.length} hosts failed, more than max-fail-percentage ${pct}%`
+    // Exceeding the limit in the last batch stops nothing: the run ends on its hosts' own outcomes (exit 2/3),
+    // not as "aborted" (exit 5 means later hosts were left untouched).
+    if (exceeded && index < plan.batches.length - 1) {
+      const why = results
+        .filter((r) => r.status !== 'ok')
+        .map((r) => `${r.host}: ${r.error ?? r.status}`)
+        .join('; ')
+      aborted = `batch ${index + 1}: ${failed} of ${batch.length} hosts failed, more than max-fail-percentage ${pct}% (${why})`
       ctx.bus.emit({ type: 'log', level: 'error', message: `stopping the roll: ${aborted}`, at: at() })
       break
     }

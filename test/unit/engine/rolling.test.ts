@@ -73,6 +73,8 @@ describe('rolling reboot', () => {
     expect(r.hosts[0]?.status).toBe('failed')
     expect(r.hosts[0]?.error).toMatch(/locked by run other from elsewhere/)
     expect(transport.actions()).toEqual([])
+    // Nothing was left untouched by stopping early: the run fails on its host's outcome (2), not "aborted" (5).
+    expect(r.exitCode).toBe(2)
   })
 
   it('resume skips the host steps a previous attempt finished', async () => {

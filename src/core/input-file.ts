@@ -2,7 +2,6 @@
 // a device would block or never end), at most MAX_INPUT_FILE_BYTES, decoded as UTF-8. Errors are InputErrors.
 
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs'
-import { open } from 'node:fs/promises'
 import { InputError } from './errors.js'
 
 /** The largest input file read: far above any real inventory, far below what would exhaust memory. */
@@ -44,47 +43,26 @@ function isMissing(err: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR'
 }
 
-/** Read a user-named text file within the size cap; InputError if it is not a regular file or too large. */
+/**
+ * Read a user-named text file within the size cap; InputError if it is not a regular file or too large. The read
+ * itself is synchronous (local files of at most a few MiB, read once at start-up): one implementation, not two.
+ */
 export async function readInputFile(file: string, what: string, options: ReadInputOptions & { missingOk: true }): Promise<string | undefined>
 export async function readInputFile(file: string, what: string, options?: ReadInputOptions): Promise<string>
 export async function readInputFile(file: string, what: string, options: ReadInputOptions = {}): Promise<string | undefined> {
-  const max = options.maxBytes ?? MAX_INPUT_FILE_BYTES
-  let handle
-  try {
-    handle = await open(file, OPEN_FLAGS)
-  } catch (err) {
-    if (options.missingOk && isMissing(err)) return undefined
-    throw openFailure(err, file, what)
-  }
-  try {
-    checkStats(await handle.stat(), file, what, max)
-    // The size may change (or be 0 for /proc files): read until EOF, never past the cap.
-    const chunks: Buffer[] = []
-    let total = 0
-    for (;;) {
-      const buf = Buffer.alloc(Math.min(1 << 20, max + 1 - total))
-      const { bytesRead } = await handle.read(buf, 0, buf.length, null)
-      if (bytesRead === 0) break
-      chunks.push(buf.subarray(0, bytesRead))
-      total += bytesRead
-      if (total > max) throw tooLarge(file, what, max)
-    }
-    return Buffer.concat(chunks, total).toString('utf8')
-  } catch (err) {
-    if (err instanceof InputError) throw err
-    throw openFailure(err, file, what)
-  } finally {
-    await handle.close()
-  }
+  return readInputFileSync(file, what, options)
 }
 
-/** The synchronous twin of readInputFile, for code that resolves patterns synchronously. */
-export function readInputFileSync(file: string, what: string, options: ReadInputOptions = {}): string {
+/** Read a user-named text file within the size cap (synchronously: pattern `@file`s resolve synchronously). */
+export function readInputFileSync(file: string, what: string, options: ReadInputOptions & { missingOk: true }): string | undefined
+export function readInputFileSync(file: string, what: string, options?: ReadInputOptions): string
+export function readInputFileSync(file: string, what: string, options: ReadInputOptions = {}): string | undefined {
   const max = options.maxBytes ?? MAX_INPUT_FILE_BYTES
   let fd: number
   try {
     fd = openSync(file, OPEN_FLAGS)
   } catch (err) {
+    if (options.missingOk && isMissing(err)) return undefined
     throw openFailure(err, file, what)
   }
   try {

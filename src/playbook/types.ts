@@ -3,7 +3,7 @@
 
 import type { SerialSpec } from '../engine/batches.js'
 import type { Action } from '../core/types.js'
-import type { HostOrder } from '../engine/rolling/types.js'
+import type { HostOrder, HostStep } from '../engine/rolling/types.js'
 import type { StepKind } from './spec.js'
 
 export interface SourcePos {
@@ -40,20 +40,10 @@ export interface StartStep extends StepBase {
   parallel?: number
   timeoutMs?: number
 }
-export interface RebootStep extends StepBase {
-  kind: 'reboot'
-  command?: string
-  rebootTimeoutMs?: number
-  connectTimeoutMs?: number
-  postRebootDelayMs?: number
-  testCommand?: string
-}
-export interface WaitForSshStep extends StepBase {
-  kind: 'wait_for_ssh'
-  timeoutMs?: number
-  delayMs?: number
-  intervalMs?: number
-}
+/** The engine's own step, as written in a playbook (plus name, position and ignore_errors). */
+type AsWritten<K extends HostStep['kind']> = StepBase & Extract<HostStep, { kind: K }>
+export type RebootStep = AsWritten<'reboot'>
+export type WaitForSshStep = AsWritten<'wait_for_ssh'>
 export interface CommandStep extends StepBase {
   kind: 'command'
   /** A string is a shell command line; an array is an argv, quoted at the edge. */
@@ -63,7 +53,7 @@ export interface CommandStep extends StepBase {
 }
 export interface PauseStep extends StepBase {
   kind: 'pause'
-  /** With a prompt: the longest wait for Enter; without: the fixed wait. */
+  /** The fixed wait (with a prompt, the prompt is shown that long); a prompt alone waits for Enter. */
   durationMs?: number
   prompt?: string
 }

@@ -14,7 +14,8 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           testTimeout: 60_000,
-          hookTimeout: 120_000,
+          // The first lab host of a clean checkout builds the guest image (a download and an initramfs).
+          hookTimeout: 300_000,
           fileParallelism: false,
         },
       },

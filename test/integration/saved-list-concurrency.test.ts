@@ -9,8 +9,8 @@ import { createSshTransport, type SshTransport } from '../../src/ssh/ssh-transpo
 import { mergeEntries, removeEntries, SavedListStore, savedListPath, type SavedEntry } from '../../src/state/saved-list.js'
 import { labUpTestHost, TEST_URI, type TestHost } from './support/test-host.js'
 
-const WRITERS = 12
-const ROUNDS = 3
+const WRITERS = 8
+const ROUNDS = 2
 // Generous: each update is a round trip per attempt, and a loaded CI machine can take seconds per SSH command.
 const TIMEOUT_MS = 20 * 60_000
 const STATE_DIR = '/var/lib/virtfleet-it-concurrency'
@@ -19,7 +19,7 @@ let host: TestHost
 const transports: SshTransport[] = []
 
 beforeAll(() => {
-  host = labUpTestHost({ dir: `${process.cwd()}/.lab-it-h5`, basePort: 2491 })
+  host = labUpTestHost()
 }, TIMEOUT_MS)
 afterAll(async () => {
   await Promise.all(transports.map((t) => t.closeAll()))

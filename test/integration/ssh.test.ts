@@ -50,7 +50,7 @@ function acceptedLogins(): number {
   return (sshd.log().match(/Accepted publickey/g) ?? []).length
 }
 
-async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
+async function waitFor(cond: () => boolean, ms = 15_000): Promise<void> {
   const end = Date.now() + ms
   while (!cond()) {
     if (Date.now() > end) throw new Error('condition not reached')

@@ -99,7 +99,7 @@ export async function benchEngine(log = () => {}, onPhase = () => {}) {
   const fleet = await setupFleet()
   const setupMs = performance.now() - s0
   log(`fleet: ${FLEET.hosts} hosts x ${FLEET.guestsPerHost} guests built in ${fmt.s(setupMs)}`)
-  // As the CLI does (src/cli/base.ts): one run-wide interrupt signal (Ctrl-C), never fired here.
+  // As the CLI does (trapSignals in src/cli/assemble-run.ts): one run-wide interrupt signal (Ctrl-C), never fired here.
   const ctx = (bus, command, forks) => ({
     transport: fleet.transport,
     clock: fleet.clock,

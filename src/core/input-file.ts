@@ -2,6 +2,7 @@
 // a device would block or never end), at most MAX_INPUT_FILE_BYTES, decoded as UTF-8. Errors are InputErrors.
 
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs'
+import { open } from 'node:fs/promises'
 import { InputError } from './errors.js'
 
 /** The largest input file read: far above any real inventory, far below what would exhaust memory. */
@@ -44,40 +45,77 @@ function isMissing(err: unknown): boolean {
 }
 
 /**
- * Read a user-named text file within the size cap; InputError if it is not a regular file or too large. The read
- * itself is synchronous (local files of at most a few MiB, read once at start-up): one implementation, not two.
+ * The bytes read so far, for the async and the sync reader alike (only the read call differs). The size may change
+ * (or be 0 for /proc files), so both read until EOF, never past the cap: next() is undefined once EOF was seen.
  */
+class CappedText {
+  private readonly chunks: Buffer[] = []
+  private total = 0
+  private eof = false
+  constructor(
+    private readonly file: string,
+    private readonly what: string,
+    private readonly max: number,
+  ) {}
+
+  next(): Buffer | undefined {
+    return this.eof ? undefined : Buffer.alloc(Math.min(1 << 20, this.max + 1 - this.total))
+  }
+
+  took(buf: Buffer, bytesRead: number): void {
+    if (bytesRead === 0) {
+      this.eof = true
+      return
+    }
+    this.chunks.push(buf.subarray(0, bytesRead))
+    this.total += bytesRead
+    if (this.total > this.max) throw tooLarge(this.file, this.what, this.max)
+  }
+
+  toString(): string {
+    return Buffer.concat(this.chunks, this.total).toString('utf8')
+  }
+}
+
+/** Read a user-named text file within the size cap; InputError if it is not a regular file or too large. */
 export async function readInputFile(file: string, what: string, options: ReadInputOptions & { missingOk: true }): Promise<string | undefined>
 export async function readInputFile(file: string, what: string, options?: ReadInputOptions): Promise<string>
 export async function readInputFile(file: string, what: string, options: ReadInputOptions = {}): Promise<string | undefined> {
-  return readInputFileSync(file, what, options)
-}
-
-/** Read a user-named text file within the size cap (synchronously: pattern `@file`s resolve synchronously). */
-export function readInputFileSync(file: string, what: string, options: ReadInputOptions & { missingOk: true }): string | undefined
-export function readInputFileSync(file: string, what: string, options?: ReadInputOptions): string
-export function readInputFileSync(file: string, what: string, options: ReadInputOptions = {}): string | undefined {
   const max = options.maxBytes ?? MAX_INPUT_FILE_BYTES
-  let fd: number
+  let handle
   try {
-    fd = openSync(file, OPEN_FLAGS)
+    handle = await open(file, OPEN_FLAGS)
   } catch (err) {
     if (options.missingOk && isMissing(err)) return undefined
     throw openFailure(err, file, what)
   }
   try {
+    checkStats(await handle.stat(), file, what, max)
+    const text = new CappedText(file, what, max)
+    for (let buf = text.next(); buf; buf = text.next()) text.took(buf, (await handle.read(buf, 0, buf.length, null)).bytesRead)
+    return text.toString()
+  } catch (err) {
+    if (err instanceof InputError) throw err
+    throw openFailure(err, file, what)
+  } finally {
+    await handle.close()
+  }
+}
+
+/** The synchronous twin of readInputFile, for code that resolves patterns synchronously. */
+export function readInputFileSync(file: string, what: string, options: ReadInputOptions = {}): string {
+  const max = options.maxBytes ?? MAX_INPUT_FILE_BYTES
+  let fd: number
+  try {
+    fd = openSync(file, OPEN_FLAGS)
+  } catch (err) {
+    throw openFailure(err, file, what)
+  }
+  try {
     checkStats(fstatSync(fd), file, what, max)
-    const chunks: Buffer[] = []
-    let total = 0
-    for (;;) {
-      const buf = Buffer.alloc(Math.min(1 << 20, max + 1 - total))
-      const bytesRead = readSync(fd, buf, 0, buf.length, null)
-      if (bytesRead === 0) break
-      chunks.push(buf.subarray(0, bytesRead))
-      total += bytesRead
-      if (total > max) throw tooLarge(file, what, max)
-    }
-    return Buffer.concat(chunks, total).toString('utf8')
+    const text = new CappedText(file, what, max)
+    for (let buf = text.next(); buf; buf = text.next()) text.took(buf, readSync(fd, buf, 0, buf.length, null))
+    return text.toString()
   } catch (err) {
     if (err instanceof InputError) throw err
     throw openFailure(err, file, what)

@@ -3,7 +3,7 @@
 
 import type { SerialSpec } from '../engine/batches.js'
 import type { Action } from '../core/types.js'
-import type { HostOrder, HostStep } from '../engine/rolling/types.js'
+import type { HostOrder, StepOf as HostStepOf } from '../engine/rolling/types.js'
 import type { StepKind } from './spec.js'
 
 export interface SourcePos {
@@ -40,16 +40,17 @@ export interface StartStep extends StepBase {
   parallel?: number
   timeoutMs?: number
 }
-/** The engine's own step, as written in a playbook (plus name, position and ignore_errors). */
-type AsWritten<K extends HostStep['kind']> = StepBase & Extract<HostStep, { kind: K }>
-export type RebootStep = AsWritten<'reboot'>
-export type WaitForSshStep = AsWritten<'wait_for_ssh'>
-export interface CommandStep extends StepBase {
+// reboot, wait_for_ssh, command and assert carry exactly the engine step's fields (one definition, in the engine).
+export interface RebootStep extends StepBase, Omit<HostStepOf<'reboot'>, 'kind'> {
+  kind: 'reboot'
+}
+export interface WaitForSshStep extends StepBase, Omit<HostStepOf<'wait_for_ssh'>, 'kind'> {
+  kind: 'wait_for_ssh'
+}
+export interface CommandStep extends StepBase, Omit<HostStepOf<'command'>, 'kind'> {
   kind: 'command'
   /** A string is a shell command line; an array is an argv, quoted at the edge. */
   run: string | string[]
-  timeoutMs?: number
-  become?: boolean
 }
 export interface PauseStep extends StepBase {
   kind: 'pause'
@@ -61,10 +62,8 @@ export interface ConfirmStep extends StepBase {
   kind: 'confirm'
   prompt?: string
 }
-export interface AssertStep extends StepBase {
+export interface AssertStep extends StepBase, Omit<HostStepOf<'assert'>, 'kind'> {
   kind: 'assert'
-  guests: 'running' | 'off'
-  msg?: string
 }
 
 export type Step = ShutdownStep | SuspendStep | StartStep | RebootStep | WaitForSshStep | CommandStep | PauseStep | ConfirmStep | AssertStep

@@ -4,7 +4,7 @@ import { FakeClock } from '../../src/core/clock.js'
 import { EventBus } from '../../src/core/events.js'
 import { runStop } from '../../src/engine/stop.js'
 import { FakeTransport, hostSpec } from '../support/fake-fleet.js'
-import { slowVerb } from '../unit/engine/slow-host.js'
+import { slowVerb } from '../support/slow-host.js'
 import { fuzz } from './params.js'
 
 it('a shutdown step times out exactly at --timeout after its request, however slow the request itself is', async () => {

@@ -12,7 +12,7 @@ import { renderHtmlReport } from '../../src/render/html-report.js'
 import { reportToJson } from '../../src/render/json.js'
 import { renderSummary } from '../../src/render/summary.js'
 import { completedSteps, failedHosts, Journal, listRuns, parseRunFile, reportFromJournal, type JournalRecord } from '../../src/state/journal.js'
-import { SAMPLE_RUN_ID, sampleRecords, sampleText } from '../unit/state/journal/sample.js'
+import { SAMPLE_RUN_ID, sampleRecords, sampleText } from '../support/journal-sample.js'
 import { fuzz } from './params.js'
 
 const FILE = `/state/runs/${SAMPLE_RUN_ID}.jsonl`

@@ -37,14 +37,9 @@ const FAILED_STATUSES: ReadonlySet<HostStatus> = new Set<HostStatus>(['failed', 
 export function failedHosts(records: readonly JournalRecord[]): string[] {
   const status = new Map<string, HostStatus>()
   const stepFailed = new Map<string, boolean>()
-  const order: string[] = []
-  const seen = new Set<string>()
-  const see = (h: string) => {
-    if (!seen.has(h)) {
-      seen.add(h)
-      order.push(h)
-    }
-  }
+  // A Set keeps first-insertion order: the run's host order.
+  const order = new Set<string>()
+  const see = (h: string) => void order.add(h)
   for (const r of records) {
     switch (r.type) {
       case 'run':
@@ -75,7 +70,7 @@ export function failedHosts(records: readonly JournalRecord[]): string[] {
         break
     }
   }
-  return order.filter((h) => {
+  return [...order].filter((h) => {
     const s = status.get(h)
     return (s !== undefined && FAILED_STATUSES.has(s)) || stepFailed.get(h) === true
   })

@@ -23,14 +23,9 @@ export function reportFromJournal(records: readonly JournalRecord[]): RunReport 
   if (!run && !runStart) return undefined
   const end = findLast(records, (r): r is EndRecord => r.type === 'end')
 
-  const hostOrder: string[] = []
-  const known = new Set<string>()
-  const seeHost = (h: string) => {
-    if (!known.has(h)) {
-      known.add(h)
-      hostOrder.push(h)
-    }
-  }
+  // A Set keeps first-insertion order: the run's host order, then hosts only events name.
+  const hostOrder = new Set<string>()
+  const seeHost = (h: string) => void hostOrder.add(h)
   ;(run?.hosts ?? runStart?.hosts ?? []).forEach(seeHost)
   const done = new Map<string, HostReport>()
   const started = new Map<string, string>()
@@ -49,7 +44,7 @@ export function reportFromJournal(records: readonly JournalRecord[]): RunReport 
   }
   const startedAt = run?.startedAt ?? runStart?.at ?? lastAt
   const endedAt = end?.at ?? lastAt
-  const hosts: HostReport[] = hostOrder.map((host) => {
+  const hosts: HostReport[] = [...hostOrder].map((host) => {
     const report = done.get(host)
     if (report) return report
     const s = started.get(host)

@@ -7,7 +7,7 @@ import { runStart } from '../../../src/engine/start.js'
 import { runStop } from '../../../src/engine/stop.js'
 import { LIBVIRT_GUESTS_FILE, savedListPath } from '../../../src/state/saved-list.js'
 import { FakeTransport, hostSpec } from '../../support/fake-fleet.js'
-import { slowVerb } from './slow-host.js'
+import { slowVerb } from '../../support/slow-host.js'
 
 function setup() {
   const clock = new FakeClock()

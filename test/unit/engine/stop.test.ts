@@ -7,7 +7,7 @@ import { runStop } from '../../../src/engine/stop.js'
 import type { RunReport } from '../../../src/core/report.js'
 import { savedListPath } from '../../../src/state/saved-list.js'
 import { FakeTransport, hostSpec } from '../../support/fake-fleet.js'
-import { slowVerb } from './slow-host.js'
+import { slowVerb } from '../../support/slow-host.js'
 
 function setup(delays: Array<number | 'ignore'> = [1500, 3000, 6000, 2000]) {
   const clock = new FakeClock()

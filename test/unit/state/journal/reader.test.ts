@@ -5,7 +5,7 @@ import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { InputError, UsageError } from '../../../../src/core/errors.js'
 import { MAX_JOURNAL_BYTES, parseJournalText, readBoundedFile, readRun, readRunFile } from '../../../../src/state/journal.js'
-import { SAMPLE_RUN_ID, sampleRecords, sampleText } from './sample.js'
+import { SAMPLE_RUN_ID, sampleRecords, sampleText } from '../../../support/journal-sample.js'
 
 let dir: string
 let file: string

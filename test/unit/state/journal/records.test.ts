@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { recordProblem, runReportProblem } from '../../../../src/state/journal.js'
-import { sampleRecords } from './sample.js'
+import { sampleRecords } from '../../../support/journal-sample.js'
 
 describe('record schema', () => {
   it('accepts every record and event type a run writes', () => {

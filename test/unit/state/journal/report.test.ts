@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { reportFromJournal, type JournalRecord } from '../../../../src/state/journal.js'
-import { sampleRecords } from './sample.js'
+import { sampleRecords } from '../../../support/journal-sample.js'
 
 describe('report rebuilt from records', () => {
   it('keeps durations numbers when a crashed run left timestamps it cannot parse', () => {

@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { listRuns } from '../../../../src/state/journal.js'
-import { SAMPLE_RUN_ID, sampleText } from './sample.js'
+import { SAMPLE_RUN_ID, sampleText } from '../../../support/journal-sample.js'
 
 let dir: string
 beforeEach(() => {

@@ -1,15 +1,15 @@
 // Rolling steps on the fake clock and the in-memory fleet: each option a playbook or flag accepts does what it says.
 import { describe, expect, it } from 'vitest'
-import { FakeClock } from '../../../src/core/clock.js'
-import { EventBus, type FleetEvent } from '../../../src/core/events.js'
-import { stepKey } from '../../../src/core/step-key.js'
-import type { HostSpec } from '../../../src/inventory/types.js'
-import { PhaseBarrier } from '../../../src/engine/ordering.js'
-import { maintenanceSteps, runRolling, type HostStep } from '../../../src/engine/rolling.js'
-import { completedSteps, type JournalRecord } from '../../../src/state/journal.js'
-import type { HostSession, Transport } from '../../../src/ssh/transport.js'
-import { lockDir } from '../../../src/state/host-lock.js'
-import { FakeTransport, hostSpec } from '../../support/fake-fleet.js'
+import { FakeClock } from '../../../../src/core/clock.js'
+import { EventBus, type FleetEvent } from '../../../../src/core/events.js'
+import { stepKey } from '../../../../src/core/step-key.js'
+import type { HostSpec } from '../../../../src/inventory/types.js'
+import { PhaseBarrier } from '../../../../src/engine/ordering.js'
+import { maintenanceSteps, runRolling, type HostStep } from '../../../../src/engine/rolling.js'
+import { completedSteps, type JournalRecord } from '../../../../src/state/journal.js'
+import type { HostSession, Transport } from '../../../../src/ssh/transport.js'
+import { lockDir } from '../../../../src/state/host-lock.js'
+import { FakeTransport, hostSpec } from '../../../support/fake-fleet.js'
 
 function setup(names: string[], transportOf?: (t: FakeTransport) => Transport) {
   const clock = new FakeClock()

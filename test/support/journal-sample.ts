@@ -1,9 +1,9 @@
 // One well-formed run with every record and event type, as a test fixture: the reader tests mutate it, and the
 // fuzz test (test/fuzz/journal.fuzz.test.ts) cuts and garbles it.
 
-import type { GuestReport, HostReport, RunReport } from '../../../../src/core/report.js'
-import { summarize } from '../../../../src/core/report.js'
-import type { JournalRecord } from '../../../../src/state/journal.js'
+import type { GuestReport, HostReport, RunReport } from '../../src/core/report.js'
+import { summarize } from '../../src/core/report.js'
+import type { JournalRecord } from '../../src/state/journal.js'
 
 export const SAMPLE_RUN_ID = '20261125T031800Z-ab12cd'
 const at = (s: number) => new Date(Date.UTC(2026, 10, 25, 3, 18, s)).toISOString()

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { parseSerial } from '../../../src/engine/batches.js'
-import { maintenanceSteps, planRolling } from '../../../src/engine/rolling.js'
-import { PhaseBarrier } from '../../../src/engine/ordering.js'
-import { formatRollingPlan } from '../../../src/render/rolling-plan.js'
-import { hostSpec } from '../../support/fake-fleet.js'
+import { parseSerial } from '../../../../src/engine/batches.js'
+import { maintenanceSteps, planRolling } from '../../../../src/engine/rolling.js'
+import { PhaseBarrier } from '../../../../src/engine/ordering.js'
+import { hostSpec } from '../../../support/fake-fleet.js'
 
 const names = (n: number, prefix = 'hv') => Array.from({ length: n }, (_, i) => hostSpec(`${prefix}${String(i + 1).padStart(2, '0')}`))
 const REBOOT = maintenanceSteps({ stop: { fallback: ['destroy'] }, reboot: {}, start: {} })
@@ -82,55 +81,5 @@ describe('planRolling: steps per host, with that host’s defaults filled in', (
     expect(plan.tiers).toEqual(['app', 'db'])
     const stop = plan.hosts[0]?.steps[2]?.step
     expect(stop?.kind === 'stop' && 'barrier' in stop.options).toBe(false)
-  })
-})
-
-describe('formatRollingPlan (--check of reboot, drain and run)', () => {
-  it('prints batches, hosts and each step with its options', () => {
-    const plan = planRolling([hostSpec('hv1'), hostSpec('hv2')], {
-      steps: maintenanceSteps({ stop: { fallback: ['destroy'], timeoutMs: 60_000 }, reboot: { rebootTimeoutMs: 300_000 }, start: {} }),
-      serial: parseSerial('1'),
-      maxFailPercentage: 0,
-    })
-    const text = formatRollingPlan(plan, 'reboot --check')
-    expect(text.split('\n').slice(0, 11)).toEqual([
-      'reboot --check: 2 hosts in 2 batches, order inventory, max-fail-percentage 0%',
-      'batch 1/2: hv1',
-      '  hv1',
-      '     1. preflight  libvirt answers',
-      '     2. lock',
-      '     3. stop       action=shutdown fallback=destroy timeout=60s parallel=4',
-      '     4. reboot     command="systemctl reboot" reboot_timeout=300s connect_timeout=10s',
-      '     5. start      parallel=4 timeout=120s',
-      '     6. assert     guests=running',
-      '     7. unlock',
-      'batch 2/2: hv2',
-    ])
-  })
-})
-
-describe('step registry', () => {
-  it('each step kind has one handler, registered under its own kind', async () => {
-    const { STEP_HANDLERS } = await import('../../../src/engine/steps/registry.js')
-    for (const [kind, handler] of Object.entries(STEP_HANDLERS)) expect(handler.kind).toBe(kind)
-    expect(Object.keys(STEP_HANDLERS).sort()).toEqual(
-      ['assert', 'command', 'confirm', 'lock', 'pause', 'preflight', 'reboot', 'start', 'stop', 'unlock', 'wait_for_ssh'].sort(),
-    )
-  })
-})
-
-describe('planOnlyReport (the report of a --check rolling run)', () => {
-  it('lists every host as skipped with its planned steps, exit 0, nothing done', async () => {
-    const { planOnlyReport } = await import('../../../src/engine/rolling/check.js')
-    const plan = planRolling(names(2), { steps: maintenanceSteps({ stop: {} }) })
-    const r = planOnlyReport(plan, { command: 'drain', runId: 'r1', at: '2026-01-01T00:00:00.000Z' })
-    expect(r).toMatchObject({ command: 'drain', check: true, exitCode: 0 })
-    expect(r.hosts.map((h) => h.status)).toEqual(['skipped', 'skipped'])
-    expect(r.hosts[0]?.steps?.map((s) => `${s.step}: ${s.detail}`)).toEqual([
-      'preflight: planned: libvirt answers',
-      'lock: planned:',
-      'stop: planned: action=shutdown timeout=300s parallel=4',
-      'unlock: planned:',
-    ])
   })
 })

@@ -1,15 +1,6 @@
+// Semaphore: the one concurrency limit (forks, parallel), FIFO and abortable.
 import { describe, expect, it } from 'vitest'
 import { Semaphore } from '../../../src/core/semaphore.js'
-import { parseJump } from '../../../src/ssh/ssh-transport.js'
-
-describe('parseJump', () => {
-  it('reads user@host:port, host, [v6]:port and ssh:// forms', () => {
-    expect(parseJump('admin@bastion:2200')).toEqual({ user: 'admin', host: 'bastion', port: 2200 })
-    expect(parseJump('bastion')).toEqual({ host: 'bastion' })
-    expect(parseJump('[fe80::1]:22')).toEqual({ host: 'fe80::1', port: 22 })
-    expect(parseJump('ssh://a@b:3')).toEqual({ user: 'a', host: 'b', port: 3 })
-  })
-})
 
 describe('Semaphore', () => {
   it('never grants more than max slots, in FIFO order', async () => {

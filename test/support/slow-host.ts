@@ -1,9 +1,9 @@
 // A loaded lab host for timing tests: one virsh verb answers only after a delay on the fake clock. An abort ends the
 // wait with a killed command, as a closed SSH channel does, so tests see what a cut request looks like.
 
-import type { FakeClock } from '../../../src/core/clock.js'
-import type { Transport } from '../../../src/ssh/transport.js'
-import type { FakeTransport } from '../../support/fake-fleet.js'
+import type { FakeClock } from '../../src/core/clock.js'
+import type { Transport } from '../../src/ssh/transport.js'
+import type { FakeTransport } from './fake-fleet.js'
 
 export function slowVerb(transport: FakeTransport, clock: FakeClock, verb: string, delayMs: number): Transport {
   return {

@@ -114,7 +114,7 @@ describe('step registry', () => {
     const { STEP_HANDLERS } = await import('../../../src/engine/steps/registry.js')
     for (const [kind, handler] of Object.entries(STEP_HANDLERS)) expect(handler.kind).toBe(kind)
     expect(Object.keys(STEP_HANDLERS).sort()).toEqual(
-      ['assert', 'command', 'confirm', 'lock', 'pause', 'preflight', 'reboot', 'start', 'stop', 'unlock', 'wait_for_ssh'].sort(),
+      ['assert', 'command', 'confirm', 'evacuate', 'lock', 'pause', 'preflight', 'reboot', 'return', 'start', 'stop', 'unlock', 'wait_for_ssh'].sort(),
     )
   })
 })

@@ -1,5 +1,6 @@
 import { maintenanceSteps } from '../engine/rolling.js'
 import { changeFlags, connectionFlags, FleetCommand, rollingFlags, stopFlags, stopOptionsFromFlags } from '../cli/base.js'
+import { evacuateFlags, evacuateOptionsFromFlags, evacuateSwitch } from '../cli/evacuate-flags.js'
 
 export default class Drain extends FleetCommand {
   static override summary =
@@ -8,15 +9,16 @@ export default class Drain extends FleetCommand {
     '<%= config.bin %> drain --limit rack3 --serial 2 --action suspend --fallback shutdown,destroy',
     '<%= config.bin %> drain --limit hv07 --json',
   ]
-  static override flags = { ...connectionFlags, ...changeFlags, ...stopFlags, ...rollingFlags }
+  static override flags = { ...connectionFlags, ...changeFlags, ...stopFlags, ...rollingFlags, ...evacuateSwitch, ...evacuateFlags }
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Drain)
+    const evacuate = flags.evacuate ? evacuateOptionsFromFlags(flags, await this.resolveHosts({ ...flags, limit: flags.to ?? 'all' })) : undefined
     await this.runRollingJob({
       command: 'drain',
       flags,
       options: { ...flags },
-      steps: maintenanceSteps({ stop: stopOptionsFromFlags(flags), breakLock: flags['break-lock'] }),
+      steps: maintenanceSteps({ stop: stopOptionsFromFlags(flags), breakLock: flags['break-lock'], ...(evacuate ? { evacuate } : {}) }),
     })
   }
 }

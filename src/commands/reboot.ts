@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core'
 import { maintenanceSteps } from '../engine/rolling.js'
 import { changeFlags, connectionFlags, FleetCommand, rollingFlags, startFlags, startOptionsFromFlags, stopFlags, stopOptionsFromFlags } from '../cli/base.js'
 import { optionalDuration } from '../cli/base.js'
+import { evacuateFlags, evacuateOptionsFromFlags, evacuateSwitch, returnFlags, returnOptionsFromFlags } from '../cli/evacuate-flags.js'
 
 export default class Reboot extends FleetCommand {
   static override summary =
@@ -17,12 +18,16 @@ export default class Reboot extends FleetCommand {
     ...stopFlags,
     ...startFlags,
     ...rollingFlags,
+    ...evacuateSwitch,
+    ...evacuateFlags,
+    ...returnFlags,
     'reboot-command': Flags.string({ summary: "Command that reboots a host (default: the host's reboot_command var, else `systemctl reboot`)." }),
     'reboot-timeout': Flags.string({ default: '10m', summary: 'How long a host may take to come back with a new boot id.' }),
   }
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Reboot)
+    const pool = flags.evacuate ? await this.resolveHosts({ ...flags, limit: flags.to ?? 'all' }) : undefined
     await this.runRollingJob({
       command: 'reboot',
       flags,
@@ -35,6 +40,7 @@ export default class Reboot extends FleetCommand {
         },
         start: startOptionsFromFlags(flags, 'start-timeout'),
         breakLock: flags['break-lock'],
+        ...(pool ? { evacuate: evacuateOptionsFromFlags(flags, pool), returnGuests: returnOptionsFromFlags(flags, pool) } : {}),
       }),
     })
   }

@@ -33,7 +33,9 @@ export interface EvacuationFacts {
 export async function gatherAndPlan(ctx: StepContext, session: HostSession, o: EvacuateOptions): Promise<EvacuationFacts> {
   const guests = await sourceGuests(session, ctx.host, o.strategy, o.stop?.guests)
   const batch = new Set(ctx.fleet.batch)
-  const candidates = ctx.fleet.hosts.filter((h) => h.name !== ctx.host.name && !batch.has(h.name) && (!o.to || o.to.length === 0 || matchesAny(o.to, h.name)))
+  const candidates = (o.pool ?? ctx.fleet.hosts).filter(
+    (h) => h.name !== ctx.host.name && !batch.has(h.name) && (!o.to || o.to.length === 0 || matchesAny(o.to, h.name)),
+  )
   const { usable, refused } =
     guests.length > 0 ? await openDestinations(ctx.run.transport, candidates, ctx.run.runId, ctx.run.signal) : { usable: [], refused: [] }
   await compareCpus(guests, usable)
@@ -64,7 +66,7 @@ export const evacuate: StepHandler<'evacuate'> = {
   describe: ({ options: o }) =>
     optionLine({
       strategy: o.strategy,
-      to: list(o.to),
+      to: list(o.to ?? o.pool?.map((h) => h.name)),
       headroom: o.headroom,
       vcpu_overcommit: o.vcpuOvercommit,
       ...tuningLine(o),

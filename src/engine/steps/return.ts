@@ -53,9 +53,9 @@ export const returnGuests: StepHandler<'return'> = {
       const jobs: Array<MigrationJob & { entry: SavedEntry }> = []
       for (const e of away) {
         const where = e.migratedTo as string
-        const spec = ctx.fleet.hosts.find((h) => h.name === where)
+        const spec = (o.pool ?? ctx.fleet.hosts).find((h) => h.name === where)
         if (!spec) {
-          problems.push(`${e.name}: ${where} is not among this run's hosts`)
+          problems.push(`${e.name}: ${where} is not in the inventory`)
           continue
         }
         if (!sessions.has(where)) {

@@ -21,11 +21,12 @@ export type FleetEvent =
       at: string
     }
   | { type: 'guest-done'; host: string; guest: GuestReport; at: string }
-  /** A live migration of a guest from `host` to `destination`: started, progress (percent from domjobinfo), done or not. */
+  /** A live migration run by `host`'s step, of a guest from `source` to `destination`: started, percent (domjobinfo), done or not. */
   | {
       type: 'migration'
       host: string
       guest: GuestRef
+      source: string
       destination: string
       status: 'started' | 'progress' | 'migrated' | 'failed'
       percent?: number

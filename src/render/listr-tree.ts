@@ -104,6 +104,8 @@ class HostNode {
   phase: HostPhase = 'waiting'
   /** The current host-level step of a rolling run or playbook, e.g. "reboot…", "wait_for_ssh ✓". */
   step?: string
+  /** Live migrations in flight in this host's step: guest → "web → hv3 47 %". */
+  readonly migrations = new Map<string, string>()
   guests: GuestNode[] = []
   report?: HostReport
   group?: GroupNode
@@ -138,7 +140,7 @@ class HostNode {
       return `${this.name}  ${ok}/${r.guests.length} ${this.goal}${failed > 0 ? `, ${failed} failed` : ''}${status} in ${formatDuration(r.durationMs)} · ${outcomeCounts(r.guests)}`
     }
     if (this.finished) return `${this.name}  not finished`
-    const step = this.step ? ` · ${this.step}` : ''
+    const step = (this.step ? ` · ${this.step}` : '') + [...this.migrations.values()].map((m) => ` · ${m}`).join('')
     if (this.phase !== 'planned') return `${this.name}  ${this.phase}${step}`
     if (this.guests.length === 0) return `${this.name}  no guests${step}`
     const failed = this.guestsFailed()
@@ -415,6 +417,12 @@ export function attachListrTree(bus: EventBus, opts: ListrTreeOptions = {}): Att
       }
       case 'host-step':
         h.step = e.status === 'started' ? `${e.step}…` : e.status === 'ok' ? `${e.step} ✓` : e.status === 'failed' ? `${e.step} ✗` : undefined
+        h.refresh()
+        break
+      case 'migration':
+        if (e.status === 'started' || e.status === 'progress')
+          h.migrations.set(e.guest.uuid, `${e.guest.name} → ${e.destination}${e.percent !== undefined ? ` ${e.percent} %` : '…'}`)
+        else h.migrations.delete(e.guest.uuid)
         h.refresh()
         break
       case 'host-done':

@@ -14,7 +14,8 @@ export function migrationEvents(ctx: StepContext): {
   const emit = (job: MigrationJob, rest: Record<string, unknown> & { status: 'started' | 'progress' | 'migrated' | 'failed' }) =>
     ctx.run.bus.emit({
       type: 'migration',
-      host: job.source,
+      host: ctx.host.name,
+      source: job.source,
       guest: { uri: job.uri, uuid: job.uuid, name: job.name },
       destination: job.destination,
       ...rest,

@@ -43,7 +43,7 @@ describe('reboot --evacuate', () => {
     expect(where(fake)).toEqual({ hv1: ['h1-g1', 'h1-g2'], hv2: ['h2-g1', 'h2-g2'], hv3: ['h3-g1', 'h3-g2'] })
     expect(fake.actions().filter((a) => / (shutdown|destroy|managedsave) /.test(a))).toEqual([])
     // Away and back, for each host's 2 guests: --migrateuri passed, each move recorded with its destination.
-    const moves = events.flatMap((e) => (e.type === 'migration' && e.status === 'migrated' ? [`${e.guest.name} ${e.host}→${e.destination}`] : []))
+    const moves = events.flatMap((e) => (e.type === 'migration' && e.status === 'migrated' ? [`${e.guest.name} ${e.source}→${e.destination}`] : []))
     expect(moves).toHaveLength(12)
     expect(moves.filter((m) => m.startsWith('h1-g1 '))).toEqual(['h1-g1 hv1→hv2', 'h1-g1 hv2→hv1'])
     expect(fake.log.find((x) => x.argv[3] === 'migrate')?.argv.slice(-2)).toEqual(['--migrateuri', 'tcp://127.0.0.1'])

@@ -133,4 +133,55 @@ describe('reboot --evacuate', () => {
     expect(events.some((e) => e.type === 'migration' && e.destination === 'hv4')).toBe(false)
     expect(events.some((e) => e.type === 'log' && /destination hv4 left out: in maintenance/.test(e.message))).toBe(true)
   })
+
+  it('Ctrl-C during a migration aborts it: the guest still runs on its source, is not stopped, and the report says so', async () => {
+    const { clock, fake, hosts, ctx, specs } = setup(['hv1', 'hv2'])
+    hosts[0]!.addGuest({ name: 'web', migrateMs: 60_000 })
+    const interrupt = new AbortController()
+    void clock.sleep(5000).then(() => interrupt.abort())
+    const steps = maintenanceSteps({ evacuate: {}, stop: {}, reboot: { command: 'reboot' }, returnGuests: {}, start: {} })
+    const r = await clock.runUntil(
+      runRolling(specs, { ...ctx, signal: interrupt.signal }, { steps, serial: parseSerial('1'), reconnectEveryMs: 1000 }),
+      600_000,
+      100,
+    )
+    expect(r.exitCode).toBe(130)
+    expect(hosts[0]!.guest('web').state).toBe('running')
+    expect(hosts[0]!.reboots).toBe(0)
+    expect(fake.actions()).toEqual([])
+    expect(fake.log.some((x) => x.host === 'hv1' && x.argv[3] === 'domjobabort')).toBe(true)
+    expect(r.hosts[0]?.error).toMatch(/interrupted: web \(still on hv1\)/)
+  })
+
+  it('restore --no-return forgets migrated guests where they are and clears the maintenance mark', async () => {
+    const { clock, fake, hosts, ctx, specs } = setup(['hv1', 'hv2'])
+    hosts[0]!.addGuest({ name: 'web' })
+    await clock.runUntil(runRolling(specs.slice(0, 1), ctx, { steps: maintenanceSteps({ evacuate: { pool: specs }, stop: {} }) }), 600_000, 100)
+    expect(where(fake).hv2).toEqual(['web'])
+    const r = await clock.runUntil(
+      runRolling(specs.slice(0, 1), { ...ctx, runId: 'run-2' }, { steps: maintenanceSteps({ start: {}, returnGuests: { leave: true, pool: specs } }) }),
+      600_000,
+      100,
+    )
+    expect(r.exitCode).toBe(0)
+    expect(r.hosts[0]?.steps?.find((s) => s.step === 'return')?.detail).toBe('left where they are: web on hv2')
+    expect(where(fake)).toEqual({ hv1: [], hv2: ['web'] })
+    expect(hosts[0]!.files.has(savedListPath())).toBe(false)
+    expect(hosts[0]!.files.has(maintenancePath())).toBe(false)
+  })
+
+  it('restore brings a guest evacuated by an earlier run home by migration; the pool is the inventory, not the limited hosts', async () => {
+    const { clock, fake, hosts, ctx, specs } = setup(['hv1', 'hv2'])
+    hosts[0]!.addGuest({ name: 'web' })
+    await clock.runUntil(runRolling(specs.slice(0, 1), ctx, { steps: maintenanceSteps({ evacuate: { pool: specs }, stop: {} }) }), 600_000, 100)
+    const r = await clock.runUntil(
+      runRolling(specs.slice(0, 1), { ...ctx, runId: 'run-2' }, { steps: maintenanceSteps({ start: {}, returnGuests: { pool: specs } }) }),
+      600_000,
+      100,
+    )
+    expect(r.exitCode).toBe(0)
+    expect(where(fake)).toEqual({ hv1: ['web'], hv2: [] })
+    expect(r.hosts[0]?.guests.map((g) => `${g.name} ${g.outcome} ${g.migration?.from}→${g.migration?.to}`)).toEqual(['web migrated hv2→hv1'])
+    expect(fake.actions()).toEqual([])
+  })
 })

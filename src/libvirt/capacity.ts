@@ -72,8 +72,8 @@ export function cpuCompatible(stdout: string): boolean {
   return /\b(identical to|superset of)\b/.test(stdout)
 }
 
-/** vCPUs of the running guests (`virsh domstats --vcpu --state-running`): the load a destination already carries. */
-export const runningVcpusArgv = (uri: string): string[] => virsh(uri, 'domstats', '--vcpu', '--state-running')
+/** vCPUs of the running guests (`virsh domstats --vcpu --list-running`): the load a destination already carries. */
+export const runningVcpusArgv = (uri: string): string[] => virsh(uri, 'domstats', '--vcpu', '--list-running')
 
 export function parseRunningVcpus(text: string): number {
   let n = 0

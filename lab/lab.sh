@@ -519,6 +519,9 @@ write_client_files() {
       echo "    user: root"
       echo "    identity_file: $DIR/client_key"
       echo "    reboot_command: \"bash $LAB_SCRIPT reboot-self $h --dir $DIR\""
+      # live migration: the source's virsh reaches this host's sshd (and so its libvirtd); QEMU data over TCP
+      echo "    migration_uri: \"qemu+ssh://root@127.0.0.1:$(port_of "$h")/system?keyfile=$DIR/client_key&no_verify=1\""
+      echo "    migration_data_uri: tcp://127.0.0.1"
     done
     echo "groups:"
     echo "  lab:"

@@ -1,20 +1,23 @@
 import { VirtfleetCommand } from '../cli/base.js'
 import { runRollingJob } from '../cli/assemble-run.js'
+import { evacuateFlags, evacuateOptionsFromFlags, evacuateSwitch, migrationPool } from '../cli/evacuate-flags.js'
 import { changeFlags, connectionFlags, rollingFlags, stopFlags, stopOptionsFromFlags } from '../cli/flags.js'
 import { maintenanceSteps } from '../engine/rolling.js'
 
 export default class Drain extends VirtfleetCommand {
   static override summary =
-    'Empty hosts for maintenance, batch by batch: pre-flight, lock, stop every guest (saved list first). `virtfleet restore` brings them back.'
+    'Empty hosts for maintenance, batch by batch: pre-flight, lock, stop every guest (saved list first), or move them by live migration with --evacuate. `virtfleet restore` brings them back.'
   static override examples = [
     '<%= config.bin %> drain --limit rack3 --serial 2 --action suspend --fallback shutdown,destroy',
+    '<%= config.bin %> drain --limit hv07 --evacuate --to rack2',
     '<%= config.bin %> drain --limit hv07 --json',
   ]
-  static override flags = { ...connectionFlags, ...changeFlags, ...stopFlags, ...rollingFlags }
+  static override flags = { ...connectionFlags, ...changeFlags, ...stopFlags, ...rollingFlags, ...evacuateSwitch, ...evacuateFlags }
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Drain)
-    const steps = maintenanceSteps({ stop: stopOptionsFromFlags(flags), breakLock: flags['break-lock'] })
+    const evacuate = flags.evacuate ? evacuateOptionsFromFlags(flags, await migrationPool(flags)) : undefined
+    const steps = maintenanceSteps({ stop: stopOptionsFromFlags(flags), breakLock: flags['break-lock'], ...(evacuate ? { evacuate } : {}) })
     await runRollingJob({ command: 'drain', argv: this.argv, flags, options: { ...flags }, steps }, this.runDeps)
   }
 }

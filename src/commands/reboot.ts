@@ -12,6 +12,7 @@ import {
   stopOptionsFromFlags,
 } from '../cli/flags.js'
 import { maintenanceSteps } from '../engine/rolling.js'
+import { evacuateFlags, evacuateOptionsFromFlags, evacuateSwitch, migrationPool, returnFlags, returnOptionsFromFlags } from '../cli/evacuate-flags.js'
 
 export default class Reboot extends VirtfleetCommand {
   static override summary =
@@ -27,12 +28,16 @@ export default class Reboot extends VirtfleetCommand {
     ...stopFlags,
     ...startFlags,
     ...rollingFlags,
+    ...evacuateSwitch,
+    ...evacuateFlags,
+    ...returnFlags,
     'reboot-command': Flags.string({ summary: "Command that reboots a host (default: the host's reboot_command var, else `systemctl reboot`)." }),
     'reboot-timeout': Flags.string({ default: '10m', summary: 'How long a host may take to come back with a new boot id.' }),
   }
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Reboot)
+    const pool = flags.evacuate ? await migrationPool(flags) : undefined
     const steps = maintenanceSteps({
       stop: stopOptionsFromFlags(flags),
       reboot: {
@@ -41,6 +46,7 @@ export default class Reboot extends VirtfleetCommand {
       },
       start: startOptionsFromFlags(flags, 'start-timeout'),
       breakLock: flags['break-lock'],
+      ...(pool ? { evacuate: evacuateOptionsFromFlags(flags, pool), returnGuests: returnOptionsFromFlags(flags, pool) } : {}),
     })
     await runRollingJob({ command: 'reboot', argv: this.argv, flags, options: { ...flags }, steps }, this.runDeps)
   }

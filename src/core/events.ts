@@ -21,6 +21,21 @@ export type FleetEvent =
       at: string
     }
   | { type: 'guest-done'; host: string; guest: GuestReport; at: string }
+  /** A live migration run by `host`'s step, of a guest from `source` to `destination`: started, percent (domjobinfo), done or not. */
+  | {
+      type: 'migration'
+      host: string
+      guest: GuestRef
+      source: string
+      destination: string
+      status: 'started' | 'progress' | 'migrated' | 'failed'
+      percent?: number
+      bytes?: number
+      downtimeMs?: number
+      durationMs?: number
+      error?: string
+      at: string
+    }
   | { type: 'host-done'; host: string; report: HostReport; at: string }
   /** A host-level step of a rolling run or playbook (preflight, lock, stop, reboot, wait_for_ssh, start, ...). */
   | {

@@ -29,6 +29,8 @@ export type GuestOutcome =
   | 'started'
   | 'already-running'
   | 'not-started'
+  // evacuation: moved by live migration (away, or back home)
+  | 'migrated'
   // either
   | 'planned'
   | 'failed'
@@ -55,6 +57,8 @@ export interface GuestReport extends GuestRef {
   plan?: Verb[]
   note?: string
   error?: string
+  /** Live migration: where the guest went, and what libvirt reported. */
+  migration?: { from: string; to: string; bytes?: number; downtimeMs?: number; durationMs: number }
 }
 
 export type HostStatus = 'ok' | 'partial' | 'unreachable' | 'failed' | 'skipped' | 'interrupted'

@@ -45,6 +45,8 @@ export interface MigrationHooks {
   session(host: string): Promise<HostSession>
   /** Checked right before a migration starts: a destination now in maintenance or locked is refused. */
   destinationUsable?(destination: string): Promise<string | undefined>
+  /** The migration is about to begin (slots held, destination re-checked). */
+  started?(job: MigrationJob): void
   progress?(job: MigrationJob, percent: number): void
   done?(result: MigrationResult): void
 }
@@ -80,6 +82,7 @@ export async function runMigrations(
         try {
           const refused = await hooks.destinationUsable?.(job.destination)
           if (refused) return finish({ outcome: 'destination-refused', error: `${job.destination}: ${refused}` })
+          hooks.started?.(job)
           finish(await migrateOne(job, limits, hooks, clock, signal))
         } finally {
           releaseDest()

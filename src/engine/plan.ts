@@ -165,6 +165,8 @@ export function planHostStart(host: HostSpec, saved: SavedList, live: Guest[], o
   const targets: StartTarget[] = []
   const listed = new Set<string>()
   for (const entry of saved.entries) {
+    // Migrated away, not stopped: the return step brings it home by migration, there is nothing to start here.
+    if (entry.migratedTo) continue
     const k = `${entry.uri} ${entry.uuid}`
     listed.add(k)
     const guest = byKey.get(k)

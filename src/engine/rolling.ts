@@ -10,6 +10,7 @@ import { planRolling } from './rolling/plan.js'
 import type { HostStep, RollingOptions, StepOf } from './rolling/types.js'
 import type { StartRunOptions } from './start.js'
 import type { StopRunOptions } from './stop.js'
+import type { EvacuateOptions, ReturnOptions } from './evacuate/options.js'
 
 export type { HostOrder, HostPlan, HostStep, PlannedStep, PlanOptions, RollingOptions, RollingPlan, StepKind, StepOf } from './rolling/types.js'
 export { planRolling, stepName } from './rolling/plan.js'
@@ -25,12 +26,20 @@ export function maintenanceSteps(o: {
   reboot?: Omit<StepOf<'reboot'>, 'kind'>
   start?: StartRunOptions
   breakLock?: boolean
+  /** Live-migrate guests away instead of stopping them (what cannot move is stopped with `stop`'s options). */
+  evacuate?: EvacuateOptions
+  /** Bring migrated guests home before the start (`leave`: forget them where they are). */
+  returnGuests?: ReturnOptions
 }): HostStep[] {
   return [
     { kind: 'preflight', suspend: o.stop?.action === 'suspend' },
     { kind: 'lock', ...(o.breakLock ? { breakLock: true } : {}) },
-    ...(o.stop ? [{ kind: 'stop' as const, options: o.stop }] : []),
+    ...(o.evacuate ? [{ kind: 'evacuate' as const, options: { ...o.evacuate, ...(o.stop ? { stop: o.stop } : {}) } }] : []),
+    ...(o.stop && !o.evacuate ? [{ kind: 'stop' as const, options: o.stop }] : []),
+    // Never reboot a host that is not empty: a guest still running there fails the host, untouched.
+    ...(o.evacuate && o.reboot ? [{ kind: 'assert' as const, guests: 'off' as const, msg: 'host not empty, not rebooted' }] : []),
     ...(o.reboot ? [{ kind: 'reboot' as const, ...o.reboot }] : []),
+    ...(o.returnGuests ? [{ kind: 'return' as const, options: o.returnGuests }] : []),
     ...(o.start
       ? [
           { kind: 'start' as const, options: o.start },

@@ -71,3 +71,12 @@ export function guestCpu(xml: string): { cpuXml: string; virttype: string } | un
 export function cpuCompatible(stdout: string): boolean {
   return /\b(identical to|superset of)\b/.test(stdout)
 }
+
+/** vCPUs of the running guests (`virsh domstats --vcpu --list-running`): the load a destination already carries. */
+export const runningVcpusArgv = (uri: string): string[] => virsh(uri, 'domstats', '--vcpu', '--list-running')
+
+export function parseRunningVcpus(text: string): number {
+  let n = 0
+  for (const m of text.matchAll(/^\s*vcpu\.current=(\d+)\s*$/gm)) n += Number(m[1])
+  return n
+}

@@ -6,6 +6,8 @@ export interface GuestTags {
   tier?: string
   /** Readiness probe text (`virtfleet:ready=agent`, `tcp:22`, `console:login:`), parsed by libvirt/readiness.ts. */
   ready?: string
+  /** Evacuation strategy (`virtfleet:evacuate=migrate|migrate-or-stop|stop|suspend`). */
+  evacuate?: 'migrate' | 'migrate-or-stop' | 'stop' | 'suspend'
 }
 
 /** `virtfleet:order=10 virtfleet:tier=db` anywhere in a description. */
@@ -17,6 +19,8 @@ export function parseDescriptionTags(desc: string): GuestTags {
   if (tier) tags.tier = tier[1] as string
   const ready = /virtfleet:ready=(\S+)/.exec(desc)
   if (ready) tags.ready = ready[1] as string
+  const evacuate = /virtfleet:evacuate=(migrate-or-stop|migrate|stop|suspend)\b/.exec(desc)
+  if (evacuate) tags.evacuate = evacuate[1] as NonNullable<GuestTags['evacuate']>
   return tags
 }
 

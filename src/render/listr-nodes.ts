@@ -82,6 +82,8 @@ export class HostNode implements DrawnNode {
   phase: HostPhase = 'waiting'
   /** The current host-level step of a rolling run or playbook, e.g. "reboot…", "wait_for_ssh ✓". */
   step?: string
+  /** Live migrations in flight in this host's step: guest → "web → hv3 47 %". */
+  readonly migrations = new Map<string, string>()
   guests: GuestNode[] = []
   report?: HostReport
   group?: GroupNode
@@ -116,7 +118,7 @@ export class HostNode implements DrawnNode {
       return `${this.name}  ${ok}/${r.guests.length} ${this.goal}${failed > 0 ? `, ${failed} failed` : ''}${status} in ${formatDuration(r.durationMs)} · ${outcomeCounts(r.guests)}`
     }
     if (this.finished) return `${this.name}  not finished`
-    const step = this.step ? ` · ${this.step}` : ''
+    const step = (this.step ? ` · ${this.step}` : '') + [...this.migrations.values()].map((m) => ` · ${m}`).join('')
     if (this.phase !== 'planned') return `${this.name}  ${this.phase}${step}`
     if (this.guests.length === 0) return `${this.name}  no guests${step}`
     const failed = this.guestsFailed()

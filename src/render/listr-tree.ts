@@ -252,6 +252,12 @@ export function attachListrTree(bus: EventBus, opts: ListrTreeOptions = {}): Att
         h.step = e.status === 'started' ? `${e.step}…` : e.status === 'ok' ? `${e.step} ✓` : e.status === 'failed' ? `${e.step} ✗` : undefined
         h.refresh()
         break
+      case 'migration':
+        if (e.status === 'started' || e.status === 'progress')
+          h.migrations.set(e.guest.uuid, `${e.guest.name} → ${e.destination}${e.percent !== undefined ? ` ${e.percent} %` : '…'}`)
+        else h.migrations.delete(e.guest.uuid)
+        h.refresh()
+        break
       case 'host-done':
         h.finish(e.report)
         break

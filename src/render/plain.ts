@@ -23,6 +23,8 @@ function ms(from: string | undefined, to: string): number | undefined {
 export class PlainFormatter {
   private plans = new Map<string, Verb[]>()
   private started = new Map<string, { action: Verb; at: string }>()
+  /** Last quarter of a migration's progress printed, by guest UUID. */
+  private quarters = new Map<string, number>()
 
   format(e: FleetEvent): string[] {
     const lines = this.describe(e)
@@ -93,6 +95,24 @@ export class PlainFormatter {
         if (e.detail) text += ` (${e.detail})`
         if (e.error) text += `: ${e.error}`
         return [text]
+      }
+      case 'migration': {
+        const what = `${e.host} ${e.guest.name} migrate ${e.source} → ${e.destination}`
+        if (e.status === 'started') return [`${what}: started`]
+        // A CI log gets a line per quarter, not one per poll.
+        if (e.status === 'progress') {
+          const q = Math.floor((e.percent ?? 0) / 25)
+          if (q === 0 || q <= (this.quarters.get(e.guest.uuid) ?? 0)) return []
+          this.quarters.set(e.guest.uuid, q)
+          return [`${what}: ${e.percent} %`]
+        }
+        this.quarters.delete(e.guest.uuid)
+        const facts = [
+          e.durationMs !== undefined ? `in ${formatDuration(e.durationMs)}` : '',
+          e.downtimeMs !== undefined ? `downtime ${e.downtimeMs} ms` : '',
+          e.bytes !== undefined ? `${Math.round(e.bytes / 1048576)} MiB` : '',
+        ].filter(Boolean)
+        return [`${what}: ${e.status}${facts.length ? ` (${facts.join(', ')})` : ''}${e.error ? `: ${e.error}` : ''}`]
       }
       case 'batch':
         return [`batch ${e.index + 1}/${e.of} ${e.status}${e.status === 'started' ? `: ${e.hosts.join(', ')}` : ''}`]

@@ -6,6 +6,7 @@ import { exitCodeDocs } from '../core/exit-codes.js'
 
 /** Outcomes in the order counts are listed ("3 stopped, 1 destroyed, 1 failed"). */
 export const OUTCOME_ORDER: readonly GuestOutcome[] = [
+  'migrated',
   'stopped',
   'suspended',
   'destroyed',

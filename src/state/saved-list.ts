@@ -21,6 +21,8 @@ export interface SavedEntry {
   action: Action
   savedAt: string
   runId: string
+  /** Moved away by live migration to this inventory host (not stopped): it comes home by migration too. */
+  migratedTo?: string
 }
 
 export interface SavedList {
@@ -87,6 +89,7 @@ export function parseSavedList(text: string, where: string): SavedList {
       action: (e.action as Action | undefined) ?? 'shutdown',
       savedAt: typeof e.savedAt === 'string' ? e.savedAt : '',
       runId: typeof e.runId === 'string' ? e.runId : '',
+      ...(typeof e.migratedTo === 'string' ? { migratedTo: e.migratedTo } : {}),
     })
   }
   return { version: 1, entries }

@@ -7,6 +7,7 @@ import type { Clock } from '../../src/core/clock.js'
 import type { HostSpec } from '../../src/inventory/types.js'
 import type { GuestState } from '../../src/core/types.js'
 import { LIST_SCRIPT } from '../../src/libvirt/virsh.js'
+import { DESCRIBE_SCRIPT } from '../../src/libvirt/describe.js'
 import { READ_SCRIPT, WRITE_SCRIPT } from '../../src/state/saved-list.js'
 import { ACQUIRE_SCRIPT, RELEASE_SCRIPT } from '../../src/state/host-lock.js'
 import type { ExecOptions, ExecResult, HostSession, LineStream, Transport } from '../../src/ssh/transport.js'
@@ -24,11 +25,20 @@ export interface FakeGuestSpec {
   /** stderr of a failing `virsh start`. */
   startFails?: string
   agent?: boolean
+  /** Live migration: memory (KiB, default 96 MiB), vCPUs, description tags, extra XML, how long a migration takes. */
+  memoryKiB?: number
+  vcpus?: number
+  description?: string
+  xmlExtra?: string
+  migrateMs?: number
+  /** stderr of a failing `virsh migrate`. */
+  migrateFails?: string
 }
 
-interface FakeGuest extends Required<Omit<FakeGuestSpec, 'startFails' | 'uuid'>> {
+interface FakeGuest extends Required<Omit<FakeGuestSpec, 'startFails' | 'uuid' | 'migrateFails'>> {
   uuid: string
   startFails?: string
+  migrateFails?: string
   shutdownPending: boolean
 }
 
@@ -64,11 +74,21 @@ export class FakeHost {
   execCount = 0
   /** Answers to `sh -c LINE` for other lines (playbook commands, reboot test commands). */
   readonly shellCommands = new Map<string, (options: ExecOptions) => ExecResult | Promise<ExecResult>>()
+  /** Capacity as `virsh nodeinfo` / `nodememstats` report it. */
+  cpus = 8
+  memoryKiB = 8 * 1024 * 1024
+  availableKiB = 6 * 1024 * 1024
+  /** Migrations in flight out of this host, by guest UUID (domjobabort ends them). */
+  private migrating = new Map<string, { abort: () => void }>()
+  /** Completed incoming migrations (domjobinfo --completed on the destination). */
+  private completed = new Set<string>()
 
   constructor(
     readonly name: string,
     private readonly clock: Clock,
     readonly log: ExecRecord[],
+    /** The other hosts, for live migration (destination found by name in the destination URI). */
+    private readonly peers: Map<string, FakeHost> = new Map(),
   ) {}
 
   addGuest(spec: FakeGuestSpec): FakeGuest {
@@ -80,6 +100,11 @@ export class FakeHost {
       shutdownDelayMs: 1000,
       saveMs: 500,
       agent: false,
+      memoryKiB: 98304,
+      vcpus: 1,
+      description: '',
+      xmlExtra: '',
+      migrateMs: 2000,
       ...spec,
       uuid: spec.uuid ?? fakeUuid(),
       shutdownPending: false,
@@ -135,6 +160,13 @@ export class FakeHost {
         return ok()
       }
       if (rest[1] === 'reboot') return this.reboot()
+      if (rest[1] === DESCRIBE_SCRIPT)
+        return ok(
+          this.guests
+            .filter((g) => g.uri === rest[3])
+            .map((g) => `@@${g.uuid}\n${g.description}\n`)
+            .join(''),
+        )
       const scripted = this.shellCommands.get(rest[1] as string)
       if (scripted) return scripted(options)
       if (rest[1]?.startsWith('d=/var/lib/libvirt/qemu/save')) return ok('/dev/vda 1000 10 100000000 1% /\n')
@@ -145,6 +177,23 @@ export class FakeHost {
     const uri = rest[1] as string
     const [sub, arg] = rest.slice(2)
     if (sub === LIST_SCRIPT) return ok(this.listOutput(uri))
+    if (sub === 'nodeinfo') return ok(`CPU model:           x86_64\nCPU(s):              ${this.cpus}\nMemory size:         ${this.memoryKiB} KiB\n`)
+    if (sub === 'nodememstats')
+      return ok(
+        `total  :              ${this.memoryKiB} KiB\nfree   :              ${this.availableKiB} KiB\nbuffers:                    0 KiB\ncached :                    0 KiB\n`,
+      )
+    if (sub === 'domstats' && arg === '--vcpu')
+      return ok(
+        this.guests
+          .filter((g) => g.uri === uri && g.state === 'running')
+          .map((g) => `Domain: '${g.name}'\n  vcpu.current=${g.vcpus}\n  vcpu.maximum=${g.vcpus}\n`)
+          .join('\n'),
+      )
+    if (sub === 'migrate') return this.migrate(uri, rest.slice(3), options)
+    if (sub === 'domjobinfo' && rest.includes('--completed'))
+      return this.completed.has(arg as string)
+        ? ok('Job type:         Completed\nTotal downtime:   25           ms\nData total:       96.000 MiB\n')
+        : fail('no job')
     if (sub === 'domstats')
       return ok(
         this.guests
@@ -191,7 +240,18 @@ export class FakeHost {
         g.managedSave = false
         return ok(`Domain '${g.name}' started\n\n`)
       case 'domjobabort':
+        this.migrating.get(g.uuid)?.abort()
         return ok()
+      case 'dominfo':
+        return ok(
+          `Name:           ${g.name}\nUUID:           ${g.uuid}\nState:          ${g.state}\nCPU(s):         ${g.vcpus}\nMax memory:     ${g.memoryKiB} KiB\nUsed memory:    ${g.memoryKiB} KiB\nPersistent:     ${g.persistent ? 'yes' : 'no'}\n`,
+        )
+      case 'dumpxml':
+        return ok(`<domain type='qemu'>\n  <name>${g.name}</name>\n  <uuid>${g.uuid}</uuid>\n  <devices>\n${g.xmlExtra}\n  </devices>\n</domain>\n`)
+      case 'domjobinfo':
+        return this.migrating.has(g.uuid)
+          ? ok('Job type:         Unbounded\nData processed:   48.000 MiB\nData total:       96.000 MiB\n')
+          : ok('Job type:         None\n')
       case 'qemu-agent-command':
         return g.agent && g.state === 'running' ? ok('{"return":{}}\n') : fail('Guest agent is not responding: QEMU guest agent is not connected')
       case 'domtime':
@@ -199,6 +259,35 @@ export class FakeHost {
       default:
         return fail(`fake virsh: unknown subcommand ${sub}`)
     }
+  }
+
+  /** `virsh migrate ... UUID DESTURI [--migrateuri X]`: the guest leaves this host for the one named in DESTURI. */
+  private async migrate(uri: string, args: string[], options: ExecOptions): Promise<ExecResult> {
+    const i = args.findIndex((a) => /^[0-9a-f]{8}-/.test(a))
+    const g = this.guests.find((x) => x.uri === uri && x.uuid === args[i])
+    if (!g || g.state !== 'running') return fail(`failed to get domain '${args[i]}'`)
+    const destName = /^[a-z+]+:\/\/(?:[^@/]*@)?([^:/?]+)/.exec(args[i + 1] ?? '')?.[1] ?? ''
+    const dest = this.peers.get(destName)
+    if (!dest || dest === this) return fail(`unable to connect to server at '${destName}'`)
+    if (dest.unreachable) return fail(`unable to connect to server at '${destName}': Connection refused`)
+    let aborted = false
+    await new Promise<void>((resolve) => {
+      this.migrating.set(g.uuid, {
+        abort: () => {
+          aborted = true
+          resolve()
+        },
+      })
+      options.signal?.addEventListener('abort', () => resolve(), { once: true })
+      void this.clock.sleep(g.migrateMs).then(resolve)
+    })
+    this.migrating.delete(g.uuid)
+    if (aborted) return fail('operation aborted: migration out job: canceled by client')
+    if (g.migrateFails) return fail(g.migrateFails)
+    this.guests.splice(this.guests.indexOf(g), 1)
+    dest.guests.push(g)
+    dest.completed.add(g.uuid)
+    return ok()
   }
 
   /** Power-cycle: guests off (no managed save), SSH away for rebootDownMs, then back with a new boot id. */
@@ -270,7 +359,7 @@ export class FakeTransport implements Transport {
   constructor(private readonly clock: Clock) {}
 
   addHost(name: string): FakeHost {
-    const h = new FakeHost(name, this.clock, this.log)
+    const h = new FakeHost(name, this.clock, this.log, this.hosts)
     this.hosts.set(name, h)
     return h
   }

@@ -2,6 +2,7 @@
 // planner builds from them (batches; per host the steps with this host's defaults filled in) and the options.
 
 import type { SerialSpec } from '../batches.js'
+import type { EvacuateOptions, ReturnOptions } from '../evacuate/options.js'
 import type { StartRunOptions } from '../start.js'
 import type { StopRunOptions } from '../stop.js'
 
@@ -32,6 +33,10 @@ export type HostStep =
   | { kind: 'pause'; ms: number; prompt?: string }
   | { kind: 'confirm'; prompt: string }
   | { kind: 'assert'; guests: 'running' | 'off'; msg?: string }
+  /** Live-migrate the host's guests away (placement first); what cannot move goes through the stop engine. */
+  | { kind: 'evacuate'; options: EvacuateOptions }
+  /** Bring the guests migrated away from this host back (or, with `leave`, forget them). */
+  | { kind: 'return'; options: ReturnOptions }
 
 export type StepKind = HostStep['kind']
 export type StepOf<K extends StepKind> = Extract<HostStep, { kind: K }>

@@ -10,7 +10,7 @@ import type { HostJob } from '../fleet.js'
 import type { StepContext, StepHandler, StepResult } from './handler.js'
 import { list, optionLine, secs } from './options-line.js'
 
-async function runGuestJob(ctx: StepContext, kind: 'stop' | 'start', job: HostJob): Promise<StepResult> {
+export async function runGuestJob(ctx: StepContext, kind: 'stop' | 'start', job: HostJob): Promise<StepResult> {
   let r: Awaited<ReturnType<HostJob>>
   try {
     r = await job({ ...ctx.run, host: ctx.host, session: await ctx.connection.get(), at: ctx.at })

@@ -4,12 +4,14 @@
 import type { HostStep, StepKind, StepOf } from '../rolling/types.js'
 import { assert } from './assert.js'
 import { command } from './command.js'
+import { evacuate } from './evacuate.js'
 import { start, stop } from './guests.js'
 import type { StepHandler } from './handler.js'
 import { lock, unlock } from './lock.js'
 import { confirm, pause } from './operator.js'
 import { preflight } from './preflight.js'
 import { reboot } from './reboot.js'
+import { returnGuests } from './return.js'
 import { waitForSsh } from './wait-for-ssh.js'
 
 export const STEP_HANDLERS: { readonly [K in StepKind]: StepHandler<K> } = {
@@ -24,6 +26,8 @@ export const STEP_HANDLERS: { readonly [K in StepKind]: StepHandler<K> } = {
   pause,
   confirm,
   assert,
+  evacuate,
+  return: returnGuests,
 }
 
 /** The handler of a step, typed to that step. */

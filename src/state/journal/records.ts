@@ -3,7 +3,7 @@
 // half-used. Limits: fields a newer version adds are ignored; an unknown event type passes with a minimal check.
 
 import type { FleetEvent } from '../../core/events.js'
-import type { HostStatus, RunSummary, Verb } from '../../core/report.js'
+import type { GuestOutcome, HostStatus, RunSummary, Verb } from '../../core/report.js'
 import type { GuestState } from '../../core/types.js'
 import { anyObject, arrayOf, bool, byType, int, num, obj, oneOf, str, time, type Check } from './shape.js'
 
@@ -87,10 +87,12 @@ const GUEST_STATES = keys<GuestState>({
   unknown: true,
 })
 const HOST_STATUSES = keys<HostStatus>({ ok: true, partial: true, unreachable: true, failed: true, skipped: true, interrupted: true })
-const OUTCOMES = [
-  ...['stopped', 'suspended', 'destroyed', 'already-off', 'still-running', 'started', 'already-running', 'not-started'],
-  ...['planned', 'failed', 'interrupted'],
-]
+// Every outcome, checked by the compiler: a new outcome without a line here does not build.
+const OUTCOMES = keys<GuestOutcome>({
+  ...{ stopped: true, suspended: true, destroyed: true, 'already-off': true, 'still-running': true },
+  ...{ started: true, 'already-running': true, 'not-started': true, migrated: true },
+  ...{ planned: true, failed: true, interrupted: true },
+})
 const RESULTS = ['ok', 'failed', 'timeout', 'interrupted']
 const REASONS = ['primary', 'fallback', 'host-budget']
 const STEP_STATUSES = keys<StepStatus>({ started: true, ok: true, failed: true, skipped: true })
@@ -115,7 +117,13 @@ const guestReport = obj(
     durationMs: num,
     inSavedList: bool,
   },
-  { finalState: oneOf(...GUEST_STATES), plan: arrayOf(oneOf(...VERBS)), note: str, error: str },
+  {
+    finalState: oneOf(...GUEST_STATES),
+    plan: arrayOf(oneOf(...VERBS)),
+    note: str,
+    error: str,
+    migration: obj({ from: str, to: str, durationMs: num }, { bytes: count, downtimeMs: num }),
+  },
 )
 const stepReport = obj({ step: str, status: oneOf('ok', 'failed', 'skipped'), durationMs: num }, { error: str, detail: str })
 const hostReport = obj(
@@ -146,6 +154,10 @@ const EVENT_CHECKS: Record<FleetEvent['type'], Check> = {
   'guest-action': hostEvent({ guest: guestRef, action: oneOf(...VERBS), reason: oneOf(...REASONS) }),
   'guest-action-result': hostEvent({ guest: guestRef, action: oneOf(...VERBS), result: oneOf(...RESULTS) }, { error: str }),
   'guest-done': hostEvent({ guest: guestReport }),
+  migration: hostEvent(
+    { guest: guestRef, source: str, destination: str, status: oneOf('started', 'progress', 'migrated', 'failed') },
+    { percent: num, bytes: count, downtimeMs: num, durationMs: num, error: str },
+  ),
   'host-done': hostEvent({ report: hostReport }),
   'host-step': hostEvent({ step: str, status: oneOf(...STEP_STATUSES) }, { error: str, durationMs: num, detail: str }),
   batch: obj({ index: count, of: count, hosts: strings, status: oneOf('started', 'ok', 'failed', 'aborted'), at: time }),

@@ -4,7 +4,7 @@
 import type { Action } from './types.js'
 import type { GuestState } from './types.js'
 
-export type Verb = Action | 'start' | 'sync-time' | 'agent'
+export type Verb = Action | 'start' | 'sync-time' | 'agent' | 'ready'
 
 export interface ActionAttempt {
   action: Verb
@@ -29,6 +29,8 @@ export type GuestOutcome =
   | 'started'
   | 'already-running'
   | 'not-started'
+  /** Running, but its readiness probe did not succeed in time (its saved-list entry is gone: it runs). */
+  | 'not-ready'
   // either
   | 'planned'
   | 'failed'
@@ -55,6 +57,14 @@ export interface GuestReport extends GuestRef {
   plan?: Verb[]
   note?: string
   error?: string
+  /** Start side: ms from the start request until the guest was seen running. */
+  runningAfterMs?: number
+  /** Start side, with a readiness probe: ms from the start request until the probe succeeded. */
+  readyAfterMs?: number
+  /** Wall-clock time the probe first succeeded (ISO). */
+  readyAt?: string
+  /** The probe waited on (`agent`, `tcp:22`, ...), when one was set. */
+  ready?: string
 }
 
 export type HostStatus = 'ok' | 'partial' | 'unreachable' | 'failed' | 'skipped' | 'interrupted'

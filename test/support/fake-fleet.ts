@@ -7,6 +7,7 @@ import type { Clock } from '../../src/core/clock.js'
 import type { HostSpec } from '../../src/inventory/types.js'
 import type { GuestState } from '../../src/core/types.js'
 import { LIST_SCRIPT } from '../../src/libvirt/virsh.js'
+import { DESCRIBE_SCRIPT } from '../../src/libvirt/describe.js'
 import { READ_SCRIPT, WRITE_SCRIPT } from '../../src/state/saved-list.js'
 import { ACQUIRE_SCRIPT, RELEASE_SCRIPT } from '../../src/state/host-lock.js'
 import type { ExecOptions, ExecResult, HostSession, LineStream, Transport } from '../../src/ssh/transport.js'
@@ -24,12 +25,18 @@ export interface FakeGuestSpec {
   /** stderr of a failing `virsh start`. */
   startFails?: string
   agent?: boolean
+  /** The agent answers only this long after the guest (re)started (a late-starting agent); default at once. */
+  agentAfterMs?: number
+  /** The libvirt description (read by the describe script: `virtfleet:ready=agent` tags). */
+  description?: string
 }
 
 interface FakeGuest extends Required<Omit<FakeGuestSpec, 'startFails' | 'uuid'>> {
   uuid: string
   startFails?: string
   shutdownPending: boolean
+  /** Clock time of the last start (for agentAfterMs). */
+  startedAt: number
 }
 
 export interface ExecRecord {
@@ -80,9 +87,12 @@ export class FakeHost {
       shutdownDelayMs: 1000,
       saveMs: 500,
       agent: false,
+      agentAfterMs: 0,
+      description: '',
       ...spec,
       uuid: spec.uuid ?? fakeUuid(),
       shutdownPending: false,
+      startedAt: this.clock.now(),
     }
     this.guests.push(g)
     return g
@@ -113,6 +123,13 @@ export class FakeHost {
     if (this.unreachable) throw new UnreachableError(this.name, 'connection lost')
     const [cmd, ...rest] = argv
     if (cmd === 'sh' && rest[0] === '-c') {
+      if (rest[1] === DESCRIBE_SCRIPT)
+        return ok(
+          this.guests
+            .filter((g) => g.uri === rest[3])
+            .map((g) => `@@${g.uuid}\n${g.description}\n`)
+            .join(''),
+        )
       if (rest[1] === READ_SCRIPT) return ok(this.files.get(rest[3] as string) ?? '')
       if (rest[1] === WRITE_SCRIPT) {
         const path = rest[4] as string
@@ -187,13 +204,16 @@ export class FakeHost {
         if (g.state !== 'shut off') return fail('Domain is already active')
         if (g.startFails) return fail(g.startFails)
         g.state = 'running'
+        g.startedAt = this.clock.now()
         this.emit(g, g.managedSave ? 'Started Restored' : 'Started Booted')
         g.managedSave = false
         return ok(`Domain '${g.name}' started\n\n`)
       case 'domjobabort':
         return ok()
       case 'qemu-agent-command':
-        return g.agent && g.state === 'running' ? ok('{"return":{}}\n') : fail('Guest agent is not responding: QEMU guest agent is not connected')
+        return g.agent && g.state === 'running' && this.clock.now() - g.startedAt >= g.agentAfterMs
+          ? ok('{"return":{}}\n')
+          : fail('Guest agent is not responding: QEMU guest agent is not connected')
       case 'domtime':
         return g.agent ? ok() : fail('Guest agent is not responding: QEMU guest agent is not connected')
       default:

@@ -75,7 +75,7 @@ export type AppendableRecord = Exclude<JournalRecord, RunRecord>
 
 // Every member of each union, so a new state or verb that is not added here fails to compile rather than to read.
 const keys = <T extends string>(all: Record<T, true>): T[] => Object.keys(all) as T[]
-const VERBS = keys<Verb>({ shutdown: true, suspend: true, destroy: true, start: true, 'sync-time': true, agent: true })
+const VERBS = keys<Verb>({ shutdown: true, suspend: true, destroy: true, start: true, 'sync-time': true, agent: true, ready: true })
 const GUEST_STATES = keys<GuestState>({
   running: true,
   idle: true,
@@ -88,7 +88,7 @@ const GUEST_STATES = keys<GuestState>({
 })
 const HOST_STATUSES = keys<HostStatus>({ ok: true, partial: true, unreachable: true, failed: true, skipped: true, interrupted: true })
 const OUTCOMES = [
-  ...['stopped', 'suspended', 'destroyed', 'already-off', 'still-running', 'started', 'already-running', 'not-started'],
+  ...['stopped', 'suspended', 'destroyed', 'already-off', 'still-running', 'started', 'already-running', 'not-started', 'not-ready'],
   ...['planned', 'failed', 'interrupted'],
 ]
 const RESULTS = ['ok', 'failed', 'timeout', 'interrupted']
@@ -115,7 +115,16 @@ const guestReport = obj(
     durationMs: num,
     inSavedList: bool,
   },
-  { finalState: oneOf(...GUEST_STATES), plan: arrayOf(oneOf(...VERBS)), note: str, error: str },
+  {
+    finalState: oneOf(...GUEST_STATES),
+    plan: arrayOf(oneOf(...VERBS)),
+    note: str,
+    error: str,
+    runningAfterMs: num,
+    readyAfterMs: num,
+    readyAt: time,
+    ready: str,
+  },
 )
 const stepReport = obj({ step: str, status: oneOf('ok', 'failed', 'skipped'), durationMs: num }, { error: str, detail: str })
 const hostReport = obj(

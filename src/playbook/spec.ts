@@ -138,7 +138,11 @@ export const STEP_SPECS: Readonly<Record<StepKind, StepSpec>> = {
     shorthand: 'guests',
     required: ['guests'],
     params: {
-      guests: p({ type: 'enum', values: ['running', 'off'] }, 'guests', 'running: every saved guest runs; off: no guest runs.'),
+      guests: p(
+        { type: 'enum', values: ['running', 'ready', 'off'] },
+        'guests',
+        'running: every saved guest runs; ready: also passes its readiness probe once more; off: no guest runs.',
+      ),
       msg: p({ type: 'string' }, 'msg', 'Message shown when the assertion fails.'),
     },
   },

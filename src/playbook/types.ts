@@ -76,7 +76,7 @@ export interface ConfirmStep extends StepBase {
 }
 export interface AssertStep extends StepBase {
   kind: 'assert'
-  guests: 'running' | 'off'
+  guests: 'running' | 'ready' | 'off'
   msg?: string
 }
 

@@ -31,7 +31,7 @@ export type HostStep =
   /** A fixed wait; `prompt` is shown while waiting. */
   | { kind: 'pause'; ms: number; prompt?: string }
   | { kind: 'confirm'; prompt: string }
-  | { kind: 'assert'; guests: 'running' | 'off'; msg?: string }
+  | { kind: 'assert'; guests: 'running' | 'ready' | 'off'; msg?: string }
 
 export type StepKind = HostStep['kind']
 export type StepOf<K extends StepKind> = Extract<HostStep, { kind: K }>

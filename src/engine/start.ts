@@ -171,8 +171,10 @@ export function startHostJob(o: StartRunOptions): HostJob {
           record(r === 'timeout' ? 'timeout' : 'interrupted', msg)
           return done({ outcome: r === 'timeout' ? 'not-started' : 'interrupted', ok: false, error: msg, inSavedList: !!t.entry })
         }
+        const runningAfterMs = Math.round(ctx.clock.now() - s0)
         record('ok')
-        const listError = await dropFromList(t)
+        // The list update runs alongside the readiness wait: a slow host must not delay seeing the guest ready.
+        const listDrop = dropFromList(t)
         let note: string | undefined
         if (o.syncTime && (guest.managedSave || t.entry?.action === 'suspend')) {
           const y0 = ctx.clock.now()
@@ -186,7 +188,6 @@ export function startHostJob(o: StartRunOptions): HostJob {
             record('failed', errorMessage(err), 'sync-time', y0, yAt)
           }
         }
-        const runningAfterMs = Math.round(ctx.clock.now() - s0)
         const rd = readyOf.get(t)
         if (rd && rd.probe.kind !== 'none') {
           slot()
@@ -197,6 +198,9 @@ export function startHostJob(o: StartRunOptions): HostJob {
           ctx.bus.emit({ type: 'guest-action', host: ctx.host.name, guest: ref, action: verb, reason: 'primary', at: aAt })
           const res = await waitUntilReady(ctx.session, guest, { probe: rd.probe, timeoutMs: rd.timeoutMs }, ctx.clock, interrupt)
           const spec = probeSpec(rd.probe)
+          const readyAfterMs = Math.round(ctx.clock.now() - s0)
+          const readyAt = ctx.at()
+          const listError = await listDrop
           if (!res.ready) {
             const why = `not ready within ${formatDuration(rd.timeoutMs)}: ${describeProbe(rd.probe)}${res.lastError ? ` (last: ${res.lastError})` : ''}`
             record(interrupt.aborted ? 'interrupted' : 'timeout', why, verb, a0, aAt)
@@ -218,13 +222,14 @@ export function startHostJob(o: StartRunOptions): HostJob {
             inSavedList: !!listError,
             finalState: 'running',
             runningAfterMs,
-            readyAfterMs: Math.round(ctx.clock.now() - s0),
-            readyAt: ctx.at(),
+            readyAfterMs,
+            readyAt,
             ready: spec,
             ...(note ? { note } : {}),
             ...(listError ? { error: listError } : {}),
           })
         }
+        const listError = await listDrop
         return done({
           outcome: 'started',
           ok: !listError,

@@ -176,6 +176,15 @@ export class FakeHost {
         return ok(`${g.state}\n\n`)
       case 'shutdown':
         if (g.state !== 'running') return fail('Requested operation is not valid: domain is not running')
+        if (rest.includes('agent')) {
+          // --mode agent: the guest's agent powers it off (after its delay; a guest ignoring ACPI obeys at once)
+          if (!g.agent || this.clock.now() - g.startedAt < g.agentAfterMs) return fail('Guest agent is not responding: QEMU guest agent is not connected')
+          g.shutdownPending = true
+          void this.clock.sleep(g.shutdownDelayMs === 'ignore' ? 0 : g.shutdownDelayMs).then(() => {
+            if (g.state === 'running' && g.shutdownPending) this.powerOff(g, 'Shutdown')
+          })
+          return ok(`Domain '${g.name}' is being shutdown\n\n`)
+        }
         if (g.shutdownDelayMs !== 'ignore' && !g.shutdownPending) {
           g.shutdownPending = true
           const delay = g.shutdownDelayMs

@@ -242,3 +242,16 @@ describe('where the probe comes from', () => {
     expect(f.transport.actions().filter((a) => a.includes(' start '))).toEqual([])
   })
 })
+
+describe('shutdown --mode', () => {
+  it('agent powers off a guest that ignores ACPI, without a fallback; acpi is passed on explicitly and leaves it running', async () => {
+    const f = fleet({ hv1: { guests: [{ name: 'stubborn', agent: true, shutdownDelayMs: 'ignore' }] } })
+    const ctx = { transport: f.transport, clock: f.clock, bus: f.bus, runId: 's', command: 'shutdown', check: false }
+    const acpi = await f.clock.runUntil(runStop(f.specs, ctx, { mode: 'acpi', timeoutMs: 5000 }))
+    expect(guests(acpi).stubborn?.outcome).toBe('still-running')
+    expect(f.transport.log.some((x) => x.argv.join(' ').endsWith('--mode acpi'))).toBe(true)
+    const agent = await f.clock.runUntil(runStop(f.specs, ctx, { mode: 'agent', timeoutMs: 5000 }))
+    expect(guests(agent).stubborn).toMatchObject({ outcome: 'stopped', ok: true })
+    expect(guests(agent).stubborn?.attempts.map((a) => [a.action, a.result, a.reason])).toEqual([['shutdown', 'ok', 'primary']])
+  })
+})

@@ -10,6 +10,7 @@ import type { StartOptions, StopOptions } from '../engine/plan.js'
 import type { RollingOptions } from '../engine/rolling.js'
 import { PhaseBarrier } from '../engine/ordering.js'
 import { parseSerial } from '../engine/batches.js'
+import { parseReadyProbe } from '../libvirt/readiness.js'
 
 /** Upper bounds that keep a typo (`--forks 99999999999999999999`) a usage error instead of a crash deep in p-map. */
 export const MAX_FORKS = 10_000
@@ -93,8 +94,14 @@ export const startFlags = {
   'sync-time': Flags.boolean({ summary: 'After resuming a suspended guest, sync its clock (virsh domtime --sync; needs the guest agent).' }),
   'group-delay': Flags.string({ summary: 'Pause between two guest order groups on a host (guest_order var / virtfleet:order= tag).' }),
   'wait-agent': Flags.string({
-    summary: "After start, wait up to this long for each guest's QEMU guest agent to answer; report guests whose agent stays silent.",
+    summary: 'Alias of --ready agent --ready-timeout D: wait up to D for each guest agent to answer.',
   }),
+  ready: Flags.string({
+    summary:
+      'When a started guest counts as up: none, agent (guest-ping), tcp:PORT[@agent|lease|arp], console:TEXT or command:CMD (on the host). ' +
+      "A guest's virtfleet:ready= tag and its host's `ready` var take precedence. The next order group / tier starts once the previous is ready.",
+  }),
+  'ready-timeout': Flags.string({ summary: "How long each guest may take to be ready after it runs (default 2m, or the host's ready_timeout var)." }),
 }
 
 export const rollingFlags = {
@@ -185,9 +192,13 @@ export function startOptionsFromFlags(
     tiers?: string
     'group-delay'?: string
     'wait-agent'?: string
+    ready?: string
+    'ready-timeout'?: string
   },
   timeoutFlag: 'timeout' | 'start-timeout',
 ): StartOptions {
+  if (flags['wait-agent'] !== undefined && (flags.ready !== undefined || flags['ready-timeout'] !== undefined))
+    throw new UsageError('--wait-agent D is --ready agent --ready-timeout D: give one or the other')
   return {
     parallel: flags.parallel,
     timeoutMs: optionalDuration(flags[timeoutFlag], `--${timeoutFlag}`),
@@ -198,6 +209,8 @@ export function startOptionsFromFlags(
     libvirtGuestsList: flags['libvirt-guests-list'],
     groupDelayMs: optionalDuration(flags['group-delay'], '--group-delay'),
     waitAgentMs: optionalDuration(flags['wait-agent'], '--wait-agent'),
+    ...(flags.ready !== undefined ? { ready: parseReadyProbe(flags.ready, '--ready') } : {}),
+    ...(flags['ready-timeout'] !== undefined ? { readyTimeoutMs: parseDuration(flags['ready-timeout'], '--ready-timeout') } : {}),
     ...tierOptions(flags.tiers),
   }
 }

@@ -10,6 +10,7 @@ export default class Start extends VirtfleetCommand {
     '<%= config.bin %> start -i inventories/example.yml',
     '<%= config.bin %> start --limit hv01 --parallel 2 --start-delay 5s --sync-time',
     "<%= config.bin %> start --guests 'db*' --check",
+    '<%= config.bin %> start --ready agent --ready-timeout 90s',
   ]
   static override flags = {
     ...connectionFlags,
@@ -19,6 +20,8 @@ export default class Start extends VirtfleetCommand {
     'sync-time': startFlags['sync-time'],
     'group-delay': startFlags['group-delay'],
     'wait-agent': startFlags['wait-agent'],
+    ready: startFlags.ready,
+    'ready-timeout': startFlags['ready-timeout'],
     tiers: stopFlags.tiers,
   }
 

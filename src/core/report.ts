@@ -4,7 +4,7 @@
 import type { Action } from './types.js'
 import type { GuestState } from './types.js'
 
-export type Verb = Action | 'start' | 'sync-time' | 'agent'
+export type Verb = Action | 'start' | 'sync-time' | 'agent' | 'ready'
 
 export interface ActionAttempt {
   action: Verb
@@ -31,6 +31,8 @@ export type GuestOutcome =
   | 'not-started'
   // evacuation: moved by live migration (away, or back home)
   | 'migrated'
+  /** Running, but its readiness probe did not succeed in time (its saved-list entry is gone: it runs). */
+  | 'not-ready'
   // either
   | 'planned'
   | 'failed'
@@ -59,6 +61,14 @@ export interface GuestReport extends GuestRef {
   error?: string
   /** Live migration: where the guest went, and what libvirt reported. */
   migration?: { from: string; to: string; bytes?: number; downtimeMs?: number; durationMs: number }
+  /** Start side: ms from the start request until the guest was seen running. */
+  runningAfterMs?: number
+  /** Start side, with a readiness probe: ms from the start request until the probe succeeded. */
+  readyAfterMs?: number
+  /** Wall-clock time the probe first succeeded (ISO). */
+  readyAt?: string
+  /** The probe waited on (`agent`, `tcp:22`, ...), when one was set. */
+  ready?: string
 }
 
 export type HostStatus = 'ok' | 'partial' | 'unreachable' | 'failed' | 'skipped' | 'interrupted'

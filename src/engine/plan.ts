@@ -9,6 +9,7 @@ import { byName } from '../libvirt/driver.js'
 import type { SavedEntry, SavedList } from '../state/saved-list.js'
 import { matchesAny } from '../core/glob.js'
 import { guestTags, type PhaseBarrier } from './ordering.js'
+import type { ReadyProbe } from '../libvirt/readiness.js'
 import { guestOrdering } from '../inventory/guest-ordering.js'
 import type { GuestTags } from '../libvirt/describe.js'
 
@@ -135,8 +136,11 @@ export interface StartOptions {
   barrier?: PhaseBarrier
   /** Pause between two order groups on a host (Proxmox's startup "up" delay). */
   groupDelayMs?: number
-  /** After start, wait this long for the QEMU guest agent to answer (verification). */
+  /** Alias kept for `--wait-agent D`: the same as ready = agent, readyTimeoutMs = D. */
   waitAgentMs?: number
+  /** The run's readiness probe, for guests whose tag and host var set none. */
+  ready?: ReadyProbe
+  readyTimeoutMs?: number
 }
 
 export interface StartTarget {

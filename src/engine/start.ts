@@ -1,6 +1,7 @@
 // Applies a host's start plan: start what its saved list holds (or the named guests), `parallel` at a time, with at
 // least `startDelayMs` between two starts (libvirt-guests' START_DELAY). An entry leaves the list only once its guest is
-// confirmed running; a failed start stays listed and is reported.
+// confirmed running; a failed start stays listed and is reported. With a readiness probe, a guest then counts as done
+// when its probe succeeds (or is reported not ready), so the next order group / tier starts after it is ready.
 
 import { setMaxListeners } from 'node:events'
 import { errorMessage } from '../core/errors.js'
@@ -10,7 +11,7 @@ import { VirshDriver } from '../libvirt/driver.js'
 import type { Guest } from '../libvirt/types.js'
 import { StateWatcher } from '../libvirt/watcher.js'
 import { SavedListStore, removeEntries } from '../state/saved-list.js'
-import type { HostJob, HostJobContext, RunContext } from './fleet.js'
+import type { HostJob, RunContext } from './fleet.js'
 import { runFleet } from './fleet.js'
 import type { StartOptions, StartTarget } from './plan.js'
 import { planHostStart } from './plan.js'
@@ -18,6 +19,10 @@ import type { ActionAttempt, GuestReport, RunReport } from '../core/report.js'
 import { anySignal, Semaphore } from '../core/semaphore.js'
 import { orderGroups, tierPhase } from './ordering.js'
 import { Deadline } from './deadline.js'
+import { waitUntilReady } from './readiness.js'
+import { guestReady, hostReady, probeSpec, type GuestReady, type ReadyFlags } from './ready-settings.js'
+import { describeProbe } from '../libvirt/readiness.js'
+import { formatDuration } from '../core/duration.js'
 
 export interface StartRunOptions extends StartOptions {
   pollMs?: number
@@ -25,7 +30,10 @@ export interface StartRunOptions extends StartOptions {
 
 export async function runStart(hosts: HostSpec[], ctx: RunContext, o: StartRunOptions): Promise<RunReport> {
   // A bad guest_order / guest_tiers / use_guest_tags is an input error before any host is contacted.
-  for (const h of hosts) guestOrdering(h)
+  for (const h of hosts) {
+    guestOrdering(h)
+    hostReady(h)
+  }
   return runFleet(hosts, ctx, startHostJob(o))
 }
 
@@ -37,6 +45,10 @@ export function startHostJob(o: StartRunOptions): HostJob {
     const live = await driver.listAll(ctx.host.uris)
     const described = guestOrdering(ctx.host).useGuestTags ? await driver.describeAll(ctx.host.uris) : undefined
     const plan = planHostStart(ctx.host, saved, live, o, described)
+    // Every probe is resolved (and a bad guest tag refused) before the first guest starts.
+    const flags = readyFlags(o)
+    const readyOf = new Map<StartTarget, GuestReady>()
+    for (const t of plan.targets) if (t.kind === 'start' && t.guest) readyOf.set(t, guestReady(ctx.host, t.guest.name, t.tags?.ready, flags))
     ctx.bus.emit({
       type: 'host-planned',
       host: ctx.host.name,
@@ -93,8 +105,14 @@ export function startHostJob(o: StartRunOptions): HostJob {
         return done({ outcome: 'already-running', ok: !listError, inSavedList: !!listError, finalState: 'running', ...(listError ? { error: listError } : {}) })
       }
       const guest = t.guest as Guest
-      const slot = await slots.acquireUnless(interrupt)
-      if (!slot) return done({ outcome: 'interrupted', ok: false, note: 'interrupted before its turn: not started', inSavedList: !!t.entry })
+      const acquired = await slots.acquireUnless(interrupt)
+      if (!acquired) return done({ outcome: 'interrupted', ok: false, note: 'interrupted before its turn: not started', inSavedList: !!t.entry })
+      // A guest waiting for readiness gives its slot back: `parallel` bounds the starts, not the boots.
+      let held = true
+      const slot = () => {
+        if (held) acquired()
+        held = false
+      }
       try {
         // START_DELAY: space out the starts themselves, whatever the parallelism.
         const wait = nextStartAt - ctx.clock.now()
@@ -153,8 +171,10 @@ export function startHostJob(o: StartRunOptions): HostJob {
           record(r === 'timeout' ? 'timeout' : 'interrupted', msg)
           return done({ outcome: r === 'timeout' ? 'not-started' : 'interrupted', ok: false, error: msg, inSavedList: !!t.entry })
         }
+        const runningAfterMs = Math.round(ctx.clock.now() - s0)
         record('ok')
-        const listError = await dropFromList(t)
+        // The list update runs alongside the readiness wait: a slow host must not delay seeing the guest ready.
+        const listDrop = dropFromList(t)
         let note: string | undefined
         if (o.syncTime && (guest.managedSave || t.entry?.action === 'suspend')) {
           const y0 = ctx.clock.now()
@@ -168,26 +188,54 @@ export function startHostJob(o: StartRunOptions): HostJob {
             record('failed', errorMessage(err), 'sync-time', y0, yAt)
           }
         }
-        if (o.waitAgentMs !== undefined) {
-          // Verification only: the guest runs (so its entry is gone), but one whose agent never answers is reported.
+        const rd = readyOf.get(t)
+        if (rd && rd.probe.kind !== 'none') {
+          slot()
+          // Verification only: the guest runs (so its entry is gone), but one that never gets ready is reported.
+          const verb = rd.probe.kind === 'agent' ? 'agent' : 'ready'
           const a0 = ctx.clock.now()
           const aAt = ctx.at()
-          const answered = await waitForAgent(driver, guest, o.waitAgentMs, ctx.clock, interrupt)
-          record(answered ? 'ok' : 'timeout', answered ? undefined : `guest agent did not answer within ${o.waitAgentMs / 1000}s`, 'agent', a0, aAt)
-          if (!answered)
+          ctx.bus.emit({ type: 'guest-action', host: ctx.host.name, guest: ref, action: verb, reason: 'primary', at: aAt })
+          const res = await waitUntilReady(ctx.session, guest, { probe: rd.probe, timeoutMs: rd.timeoutMs }, ctx.clock, interrupt)
+          const spec = probeSpec(rd.probe)
+          const readyAfterMs = Math.round(ctx.clock.now() - s0)
+          const readyAt = ctx.at()
+          const listError = await listDrop
+          if (!res.ready) {
+            const why = `not ready within ${formatDuration(rd.timeoutMs)}: ${describeProbe(rd.probe)}${res.lastError ? ` (last: ${res.lastError})` : ''}`
+            record(interrupt.aborted ? 'interrupted' : 'timeout', why, verb, a0, aAt)
             return done({
-              outcome: 'started',
+              outcome: interrupt.aborted ? 'interrupted' : 'not-ready',
               ok: false,
               inSavedList: !!listError,
               finalState: 'running',
-              error: `running, but its guest agent did not answer within ${o.waitAgentMs / 1000}s${listError ? `; ${listError}` : ''}`,
+              runningAfterMs,
+              ready: spec,
+              error: `running, but ${why}${listError ? `; ${listError}` : ''}`,
+              ...(note ? { note } : {}),
             })
+          }
+          record('ok', undefined, verb, a0, aAt)
+          return done({
+            outcome: 'started',
+            ok: !listError,
+            inSavedList: !!listError,
+            finalState: 'running',
+            runningAfterMs,
+            readyAfterMs,
+            readyAt,
+            ready: spec,
+            ...(note ? { note } : {}),
+            ...(listError ? { error: listError } : {}),
+          })
         }
+        const listError = await listDrop
         return done({
           outcome: 'started',
           ok: !listError,
           inSavedList: !!listError,
           finalState: 'running',
+          runningAfterMs,
           ...(note ? { note } : {}),
           ...(listError ? { error: listError } : {}),
         })
@@ -204,7 +252,10 @@ export function startHostJob(o: StartRunOptions): HostJob {
         const inPhase = plan.targets.filter((t) => (tiers.length > 0 ? tierPhase(t.tags?.tier, tiers, 'start') : 0) === p)
         const groups = orderGroups(inPhase, (t) => t.tags?.order, 'start')
         for (const [i, group] of groups.entries()) {
-          if (i > 0 && o.groupDelayMs) await ctx.clock.sleep(o.groupDelayMs, interrupt).catch(() => undefined)
+          // Readiness gates the next group; the fixed pause is the fallback after a group with an unprobed guest.
+          const prev = groups[i - 1] ?? []
+          const allProbed = prev.every((t) => t.kind !== 'start' || (readyOf.get(t)?.probe.kind ?? 'none') !== 'none')
+          if (i > 0 && o.groupDelayMs && !allProbed) await ctx.clock.sleep(o.groupDelayMs, interrupt).catch(() => undefined)
           guests.push(...(await Promise.all(group.map(one))))
         }
         if (o.barrier && p < last) await o.barrier.arrive(ctx.host.name, p)
@@ -227,16 +278,8 @@ function base(t: StartTarget): Omit<GuestReport, 'outcome' | 'ok' | 'attempts' |
   return { ...refOf(t), initialState: t.guest?.state ?? 'unknown', persistent: t.guest?.persistent ?? true, inSavedList: !!t.entry }
 }
 
-/** Ping the QEMU guest agent until it answers (true) or `limitMs` passes (false). */
-async function waitForAgent(driver: VirshDriver, g: Guest, limitMs: number, clock: HostJobContext['clock'], signal: AbortSignal): Promise<boolean> {
-  const t0 = clock.now()
-  for (;;) {
-    if (await driver.pingAgent(g.uri, g.uuid)) return true
-    if (clock.now() - t0 >= limitMs || signal.aborted) return false
-    try {
-      await clock.sleep(Math.min(1000, Math.max(0, limitMs - (clock.now() - t0))), signal)
-    } catch {
-      return false
-    }
-  }
+/** `--wait-agent D` is `--ready agent --ready-timeout D`. */
+function readyFlags(o: StartRunOptions): ReadyFlags {
+  if (o.waitAgentMs !== undefined) return { ready: { kind: 'agent' }, readyTimeoutMs: o.waitAgentMs }
+  return { ...(o.ready ? { ready: o.ready } : {}), ...(o.readyTimeoutMs !== undefined ? { readyTimeoutMs: o.readyTimeoutMs } : {}) }
 }

@@ -40,8 +40,10 @@ export const LIST_SCRIPT = [...LIST_SECTIONS.map((s) => `echo @@${s}; ${SECTION_
 
 export const listArgv = (uri: string): string[] => virsh(uri, LIST_SCRIPT)
 export const domstateArgv = (uri: string, uuid: string): string[] => virsh(uri, 'domstate', requireUuid(uuid))
+// An explicit mode is passed on: without `--mode`, libvirt asks a connected guest agent first, so `--mode acpi`
+// would silently become an agent shutdown on a guest that runs one.
 export const shutdownArgv = (uri: string, uuid: string, o: VirshOptions = {}): string[] =>
-  virsh(uri, 'shutdown', requireUuid(uuid), ...(o.mode === 'agent' ? ['--mode', 'agent'] : []))
+  virsh(uri, 'shutdown', requireUuid(uuid), ...(o.mode ? ['--mode', o.mode] : []))
 export const managedsaveArgv = (uri: string, uuid: string, o: VirshOptions = {}): string[] =>
   virsh(uri, 'managedsave', requireUuid(uuid), ...(o.bypassCache ? ['--bypass-cache'] : []))
 export const destroyArgv = (uri: string, uuid: string): string[] => virsh(uri, 'destroy', requireUuid(uuid))

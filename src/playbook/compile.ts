@@ -30,7 +30,17 @@ function toHostStep(s: Step): HostStep {
         },
       }
     case 'start':
-      return { kind: 'start', options: { startDelayMs: s.startDelayMs, syncTime: s.syncTime, parallel: s.parallel, timeoutMs: s.timeoutMs } }
+      return {
+        kind: 'start',
+        options: {
+          startDelayMs: s.startDelayMs,
+          syncTime: s.syncTime,
+          parallel: s.parallel,
+          timeoutMs: s.timeoutMs,
+          ...(s.ready ? { ready: s.ready } : {}),
+          ...(s.readyTimeoutMs !== undefined ? { readyTimeoutMs: s.readyTimeoutMs } : {}),
+        },
+      }
     case 'reboot':
       return defined({
         kind: 'reboot',

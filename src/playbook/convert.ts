@@ -6,6 +6,7 @@ import { isScalar, isSeq, type Node } from 'yaml'
 import { parseDuration } from '../core/duration.js'
 import { errorMessage } from '../core/errors.js'
 import { ACTIONS, type Action } from '../core/types.js'
+import { parseReadyProbe } from '../libvirt/readiness.js'
 import type { ParamSpec, ParamType } from './spec.js'
 import { closest } from './suggest.js'
 import type { Source } from './yaml-source.js'
@@ -114,6 +115,17 @@ const command: Converter<'command'> = (v) => {
   return argv
 }
 
+const ready: Converter<'ready'> = (v) => {
+  const s = scalarOf(v.node)
+  if (typeof s !== 'string') return wrong(v, 'a readiness probe (none, agent, tcp:PORT, console:TEXT, command:CMD)')
+  try {
+    return parseReadyProbe(s, v.what)
+  } catch (err) {
+    v.src.issue(v.at, errorMessage(err))
+    return undefined
+  }
+}
+
 const CONVERTERS: { [T in ParamType['type']]: Converter<T> } = {
   duration,
   integer: number,
@@ -123,6 +135,7 @@ const CONVERTERS: { [T in ParamType['type']]: Converter<T> } = {
   enum: enumeration,
   actions,
   command,
+  ready,
 }
 
 /** Validate one value against a param spec; returns the converted value, or undefined after recording an issue. */

@@ -19,6 +19,9 @@ import {
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json }
 
+/** The shape of a readiness probe (the parser checks ports and sources exactly). */
+export const READY_PATTERN = '^\\s*(none|agent|tcp:\\d{1,5}(@(agent|lease|arp))?|console:.+|command:.+)\\s*$'
+
 export const DURATION_PATTERN = '^\\s*(\\d+(\\.\\d+)?|(\\d+(\\.\\d+)?(ms|s|m|h|d))+)\\s*$'
 
 function paramSchema(spec: ParamSpec): { [k: string]: Json } {
@@ -40,6 +43,8 @@ function paramSchema(spec: ParamSpec): { [k: string]: Json } {
       return { $ref: '#/$defs/actions', ...base }
     case 'command':
       return { $ref: '#/$defs/command', ...base }
+    case 'ready':
+      return { type: 'string', pattern: READY_PATTERN, ...base }
   }
 }
 

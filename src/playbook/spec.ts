@@ -30,6 +30,8 @@ export type ParamType =
   | { type: 'actions' }
   /** A shell command line (string) or an argv list quoted by virtfleet. */
   | { type: 'command' }
+  /** A readiness probe: none, agent, tcp:PORT[@source], console:TEXT, command:CMD. */
+  | { type: 'ready' }
 
 export interface ParamSpec {
   param: ParamType
@@ -79,6 +81,12 @@ export const STEP_SPECS: Readonly<Record<StepKind, StepSpec>> = {
       sync_time: p({ type: 'boolean' }, 'syncTime', 'Set the guest clock after resuming (needs the guest agent).'),
       parallel: p({ type: 'integer', min: 1, max: MAX_PARALLEL }, 'parallel', 'Guests started at once on one host.'),
       timeout: p({ type: 'duration' }, 'timeoutMs', 'Time allowed for each guest to start.'),
+      ready: p(
+        { type: 'ready' },
+        'ready',
+        'When a started guest counts as up (none, agent, tcp:PORT, console:TEXT, command:CMD); the next order group waits for it.',
+      ),
+      ready_timeout: p({ type: 'duration' }, 'readyTimeoutMs', 'Time allowed for each guest to be ready after it runs (default 2m).'),
     },
   },
   reboot: {
@@ -130,7 +138,11 @@ export const STEP_SPECS: Readonly<Record<StepKind, StepSpec>> = {
     shorthand: 'guests',
     required: ['guests'],
     params: {
-      guests: p({ type: 'enum', values: ['running', 'off'] }, 'guests', 'running: every saved guest runs; off: no guest runs.'),
+      guests: p(
+        { type: 'enum', values: ['running', 'ready', 'off'] },
+        'guests',
+        'running: every saved guest runs; ready: also passes its readiness probe once more; off: no guest runs.',
+      ),
       msg: p({ type: 'string' }, 'msg', 'Message shown when the assertion fails.'),
     },
   },

@@ -5,6 +5,7 @@ import type { SerialSpec } from '../engine/batches.js'
 import type { Action } from '../core/types.js'
 import type { HostOrder, StepOf as HostStepOf } from '../engine/rolling/types.js'
 import type { StepKind } from './spec.js'
+import type { ReadyProbe } from '../libvirt/readiness.js'
 
 export interface SourcePos {
   file: string
@@ -39,6 +40,8 @@ export interface StartStep extends StepBase {
   syncTime?: boolean
   parallel?: number
   timeoutMs?: number
+  ready?: ReadyProbe
+  readyTimeoutMs?: number
 }
 // reboot, wait_for_ssh, command and assert carry exactly the engine step's fields (one definition, in the engine).
 export interface RebootStep extends StepBase, Omit<HostStepOf<'reboot'>, 'kind'> {

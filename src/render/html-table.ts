@@ -32,9 +32,18 @@ export function renderSummaryTable(report: RunReport): string {
     }
     h.guests.forEach((g, i) => {
       rows.push(
-        `<tr${i === 0 ? ' class="host-first"' : ''}>${i === 0 ? hostCell(h.guests.length) : ''}<td class="guest">${escapeHtml(g.name)}<div class="muted small">${escapeHtml(g.initialState)}${g.finalState ? ` → ${escapeHtml(g.finalState)}` : ''}</div></td><td><span class="pill tone-${guestTone(g)}">${escapeHtml(g.outcome)}</span></td><td class="attempts">${escapeHtml(attemptsText(g))}</td><td class="num">${escapeHtml(formatDuration(g.durationMs))}</td><td class="err">${escapeHtml(g.error ?? g.note ?? '')}</td></tr>`,
+        `<tr${i === 0 ? ' class="host-first"' : ''}>${i === 0 ? hostCell(h.guests.length) : ''}<td class="guest">${escapeHtml(g.name)}<div class="muted small">${escapeHtml(g.initialState)}${g.finalState ? ` → ${escapeHtml(g.finalState)}` : ''}</div></td><td><span class="pill tone-${guestTone(g)}">${escapeHtml(g.outcome)}</span></td><td class="attempts">${escapeHtml(attemptsText(g))}</td><td class="num">${escapeHtml(formatDuration(g.durationMs))}${readyCell(g)}</td><td class="err">${escapeHtml(g.error ?? g.note ?? '')}</td></tr>`,
       )
     })
   }
   return `<table class="summary"><thead><tr><th>Host</th><th>Guest</th><th>Outcome</th><th>Attempts</th><th class="num">Duration</th><th>Error / note</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`
+}
+
+/** Time-to-running and time-to-ready under a started guest's duration (nothing on the stop side). */
+function readyCell(g: GuestReport): string {
+  const lines: string[] = []
+  if (g.runningAfterMs !== undefined) lines.push(`running ${formatDuration(g.runningAfterMs)}`)
+  if (g.readyAfterMs !== undefined) lines.push(`ready ${formatDuration(g.readyAfterMs)}`)
+  else if (g.outcome === 'not-ready') lines.push('not ready')
+  return lines.map((l) => `<div class="muted small">${escapeHtml(l)}</div>`).join('')
 }

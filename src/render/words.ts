@@ -12,6 +12,7 @@ export const OUTCOME_ORDER: readonly GuestOutcome[] = [
   'destroyed',
   'already-off',
   'started',
+  'not-ready',
   'already-running',
   'planned',
   'still-running',
@@ -55,7 +56,16 @@ export function guestResultText(g: GuestReport): string {
   if (last && last.result === 'ok' && last.reason !== 'primary' && before) {
     text += last.reason === 'host-budget' ? ` (host budget spent, after ${before.result})` : ` (fallback after ${before.result})`
   }
-  return text
+  return text + readyText(g)
+}
+
+/** " (running after 0.4s, ready after 3.1s)" for a started guest; "" on the stop side. */
+export function readyText(g: GuestReport): string {
+  const parts: string[] = []
+  if (g.runningAfterMs !== undefined) parts.push(`running after ${formatDuration(g.runningAfterMs)}`)
+  if (g.readyAfterMs !== undefined) parts.push(`ready after ${formatDuration(g.readyAfterMs)}`)
+  else if (g.outcome === 'not-ready' && g.ready) parts.push(`not ready (${g.ready})`)
+  return parts.length > 0 ? ` (${parts.join(', ')})` : ''
 }
 
 export function exitCodeMeaning(code: number): string {

@@ -33,6 +33,8 @@ export interface FakeGuestSpec {
   migrateMs?: number
   /** stderr of a failing `virsh migrate`. */
   migrateFails?: string
+  /** The agent answers only this long after the guest (re)started (a late-starting agent); default at once. */
+  agentAfterMs?: number
 }
 
 interface FakeGuest extends Required<Omit<FakeGuestSpec, 'startFails' | 'uuid' | 'migrateFails'>> {
@@ -40,6 +42,8 @@ interface FakeGuest extends Required<Omit<FakeGuestSpec, 'startFails' | 'uuid' |
   startFails?: string
   migrateFails?: string
   shutdownPending: boolean
+  /** Clock time of the last start (for agentAfterMs). */
+  startedAt: number
 }
 
 export interface ExecRecord {
@@ -105,9 +109,11 @@ export class FakeHost {
       description: '',
       xmlExtra: '',
       migrateMs: 2000,
+      agentAfterMs: 0,
       ...spec,
       uuid: spec.uuid ?? fakeUuid(),
       shutdownPending: false,
+      startedAt: this.clock.now(),
     }
     this.guests.push(g)
     return g
@@ -138,6 +144,13 @@ export class FakeHost {
     if (this.unreachable) throw new UnreachableError(this.name, 'connection lost')
     const [cmd, ...rest] = argv
     if (cmd === 'sh' && rest[0] === '-c') {
+      if (rest[1] === DESCRIBE_SCRIPT)
+        return ok(
+          this.guests
+            .filter((g) => g.uri === rest[3])
+            .map((g) => `@@${g.uuid}\n${g.description}\n`)
+            .join(''),
+        )
       if (rest[1] === READ_SCRIPT) return ok(this.files.get(rest[3] as string) ?? '')
       if (rest[1] === WRITE_SCRIPT) {
         const path = rest[4] as string
@@ -208,6 +221,15 @@ export class FakeHost {
         return ok(`${g.state}\n\n`)
       case 'shutdown':
         if (g.state !== 'running') return fail('Requested operation is not valid: domain is not running')
+        if (rest.includes('agent')) {
+          // --mode agent: the guest's agent powers it off (after its delay; a guest ignoring ACPI obeys at once)
+          if (!g.agent || this.clock.now() - g.startedAt < g.agentAfterMs) return fail('Guest agent is not responding: QEMU guest agent is not connected')
+          g.shutdownPending = true
+          void this.clock.sleep(g.shutdownDelayMs === 'ignore' ? 0 : g.shutdownDelayMs).then(() => {
+            if (g.state === 'running' && g.shutdownPending) this.powerOff(g, 'Shutdown')
+          })
+          return ok(`Domain '${g.name}' is being shutdown\n\n`)
+        }
         if (g.shutdownDelayMs !== 'ignore' && !g.shutdownPending) {
           g.shutdownPending = true
           const delay = g.shutdownDelayMs
@@ -236,6 +258,7 @@ export class FakeHost {
         if (g.state !== 'shut off') return fail('Domain is already active')
         if (g.startFails) return fail(g.startFails)
         g.state = 'running'
+        g.startedAt = this.clock.now()
         this.emit(g, g.managedSave ? 'Started Restored' : 'Started Booted')
         g.managedSave = false
         return ok(`Domain '${g.name}' started\n\n`)
@@ -253,7 +276,9 @@ export class FakeHost {
           ? ok('Job type:         Unbounded\nData processed:   48.000 MiB\nData total:       96.000 MiB\n')
           : ok('Job type:         None\n')
       case 'qemu-agent-command':
-        return g.agent && g.state === 'running' ? ok('{"return":{}}\n') : fail('Guest agent is not responding: QEMU guest agent is not connected')
+        return g.agent && g.state === 'running' && this.clock.now() - g.startedAt >= g.agentAfterMs
+          ? ok('{"return":{}}\n')
+          : fail('Guest agent is not responding: QEMU guest agent is not connected')
       case 'domtime':
         return g.agent ? ok() : fail('Guest agent is not responding: QEMU guest agent is not connected')
       default:

@@ -32,7 +32,7 @@ export type HostStep =
   /** A fixed wait; `prompt` is shown while waiting. */
   | { kind: 'pause'; ms: number; prompt?: string }
   | { kind: 'confirm'; prompt: string }
-  | { kind: 'assert'; guests: 'running' | 'off'; msg?: string }
+  | { kind: 'assert'; guests: 'running' | 'ready' | 'off'; msg?: string }
   /** Live-migrate the host's guests away (placement first); what cannot move goes through the stop engine. */
   | { kind: 'evacuate'; options: EvacuateOptions }
   /** Bring the guests migrated away from this host back (or, with `leave`, forget them). */

@@ -9,6 +9,7 @@ import { stopHostJob, type StopRunOptions } from '../stop.js'
 import type { HostJob } from '../fleet.js'
 import type { StepContext, StepHandler, StepResult } from './handler.js'
 import { list, optionLine, secs } from './options-line.js'
+import { hostReady, probeSpec } from '../ready-settings.js'
 
 export async function runGuestJob(ctx: StepContext, kind: 'stop' | 'start', job: HostJob): Promise<StepResult> {
   let r: Awaited<ReturnType<HostJob>>
@@ -52,15 +53,19 @@ export const stop: StepHandler<'stop'> = {
 
 export const start: StepHandler<'start'> = {
   kind: 'start',
-  resolve: (step, host: HostSpec) => ({
-    kind: 'start',
-    options: {
-      ...withoutBarrier(step.options),
-      parallel: step.options.parallel ?? host.parallel ?? DEFAULTS.parallel,
-      timeoutMs: step.options.timeoutMs ?? DEFAULTS.startTimeoutMs,
-      startDelayMs: step.options.startDelayMs ?? 0,
-    },
-  }),
+  resolve: (step, host: HostSpec) => {
+    // a bad `ready` / `ready_timeout` var is refused when the plan is made, before any host is touched
+    hostReady(host)
+    return {
+      kind: 'start',
+      options: {
+        ...withoutBarrier(step.options),
+        parallel: step.options.parallel ?? host.parallel ?? DEFAULTS.parallel,
+        timeoutMs: step.options.timeoutMs ?? DEFAULTS.startTimeoutMs,
+        startDelayMs: step.options.startDelayMs ?? 0,
+      },
+    }
+  },
   describe: ({ options: o }) =>
     optionLine({
       parallel: o.parallel,
@@ -69,6 +74,8 @@ export const start: StepHandler<'start'> = {
       group_delay: secs(o.groupDelayMs),
       sync_time: o.syncTime,
       wait_agent: secs(o.waitAgentMs),
+      ready: o.ready ? probeSpec(o.ready) : undefined,
+      ready_timeout: secs(o.readyTimeoutMs),
       tiers: list(o.tiers),
       guests: list(o.guests),
     }),

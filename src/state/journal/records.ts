@@ -75,7 +75,7 @@ export type AppendableRecord = Exclude<JournalRecord, RunRecord>
 
 // Every member of each union, so a new state or verb that is not added here fails to compile rather than to read.
 const keys = <T extends string>(all: Record<T, true>): T[] => Object.keys(all) as T[]
-const VERBS = keys<Verb>({ shutdown: true, suspend: true, destroy: true, start: true, 'sync-time': true, agent: true })
+const VERBS = keys<Verb>({ shutdown: true, suspend: true, destroy: true, start: true, 'sync-time': true, agent: true, ready: true })
 const GUEST_STATES = keys<GuestState>({
   running: true,
   idle: true,
@@ -90,7 +90,7 @@ const HOST_STATUSES = keys<HostStatus>({ ok: true, partial: true, unreachable: t
 // Every outcome, checked by the compiler: a new outcome without a line here does not build.
 const OUTCOMES = keys<GuestOutcome>({
   ...{ stopped: true, suspended: true, destroyed: true, 'already-off': true, 'still-running': true },
-  ...{ started: true, 'already-running': true, 'not-started': true, migrated: true },
+  ...{ started: true, 'already-running': true, 'not-started': true, 'not-ready': true, migrated: true },
   ...{ planned: true, failed: true, interrupted: true },
 })
 const RESULTS = ['ok', 'failed', 'timeout', 'interrupted']
@@ -123,6 +123,10 @@ const guestReport = obj(
     note: str,
     error: str,
     migration: obj({ from: str, to: str, durationMs: num }, { bytes: count, downtimeMs: num }),
+    runningAfterMs: num,
+    readyAfterMs: num,
+    readyAt: time,
+    ready: str,
   },
 )
 const stepReport = obj({ step: str, status: oneOf('ok', 'failed', 'skipped'), durationMs: num }, { error: str, detail: str })

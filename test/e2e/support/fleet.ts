@@ -19,6 +19,8 @@ export interface LabOptions {
   basePort: number
   transient?: boolean
   extras?: boolean
+  /** `lab up --agents`: per guest, seconds after boot its guest agent starts, or x for never (default: no agents). */
+  agents?: string
 }
 
 export interface CliResult {
@@ -79,6 +81,7 @@ export class Lab {
       '--transient',
       this.o.transient ? '1' : '0',
       ...(this.o.extras ? ['--extras'] : []),
+      ...(this.o.agents ? ['--agents', this.o.agents] : []),
       ...(fresh ? ['--fresh'] : []),
     ])
   }

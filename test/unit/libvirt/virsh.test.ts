@@ -43,6 +43,9 @@ describe('virsh command builders', () => {
     expect(quoteCommand(shutdownArgv('qemu+ssh://a b/system', '11111111-2222-3333-4444-555555555555', { mode: 'agent' }))).toBe(
       "virsh -c 'qemu+ssh://a b/system' shutdown 11111111-2222-3333-4444-555555555555 --mode agent",
     )
+    // an explicit acpi mode reaches virsh (libvirt would otherwise prefer a connected guest agent)
+    expect(shutdownArgv('qemu:///system', '11111111-2222-3333-4444-555555555555', { mode: 'acpi' }).slice(-2)).toEqual(['--mode', 'acpi'])
+    expect(shutdownArgv('qemu:///system', '11111111-2222-3333-4444-555555555555')).not.toContain('--mode')
     expect(startArgv('qemu:///system', '11111111-2222-3333-4444-555555555555', { bypassCache: true })).toContain('--bypass-cache')
     expect(() => destroyArgv('qemu:///system', '$(reboot)')).toThrow(/not a UUID/)
   })

@@ -101,3 +101,40 @@ describe('compilePlay: a play compiles to these steps per host', () => {
     expect(c.rolling.order).toBe('sorted')
   })
 })
+
+describe('start step readiness keys', () => {
+  it('ready and ready_timeout compile to the typed probe and budget; assert ready is accepted', () => {
+    const c = compile(`- hosts: all
+  steps:
+    - start: { ready: "tcp:22@lease", ready_timeout: 90s }
+    - assert: ready
+`)
+    expect(c.rolling.steps).toContainEqual({
+      kind: 'start',
+      options: {
+        startDelayMs: undefined,
+        syncTime: undefined,
+        parallel: undefined,
+        timeoutMs: undefined,
+        ready: { kind: 'tcp', port: 22, source: 'lease' },
+        readyTimeoutMs: 90_000,
+      },
+    })
+    expect(c.rolling.steps).toContainEqual({ kind: 'assert', guests: 'ready' })
+  })
+
+  it('a bad probe is refused at its line and column, naming the key', () => {
+    let caught: unknown
+    try {
+      compile(`- hosts: all
+  steps:
+    - start: { ready: "tcp:0" }
+`)
+    } catch (err) {
+      caught = err
+    }
+    const e = caught as { issues: Array<{ line: number; column: number; message: string }> }
+    expect(e.issues.map((i) => `${i.line}:${i.message}`)).toEqual([expect.stringMatching(/^3:.*ready: "tcp:" takes a port 1-65535/)])
+    expect(e.issues[0]?.column).toBeGreaterThan(0)
+  })
+})

@@ -50,6 +50,29 @@ describe('assert guests', () => {
     expect(r.hosts[0]?.steps?.[1]?.detail).toMatch(/^1 guest\(s\) off/)
   })
 
+  it('assert ready probes each started guest once more: a guest whose agent went silent fails it, assert running passes', async () => {
+    const { clock, hosts, ctx, specs } = setup(['hv1'])
+    const db = hosts[0]!.addGuest({ name: 'db', agent: true, shutdownDelayMs: 100 })
+    hosts[0]!.shellCommands.set('kill-agent', () => {
+      db.agent = false
+      return { code: 0, stdout: '', stderr: '' }
+    })
+    const r = await clock.runUntil(
+      runRolling(specs, ctx, {
+        steps: [
+          { kind: 'stop', options: {} },
+          { kind: 'start', options: { ready: { kind: 'agent' }, readyTimeoutMs: 5000 } },
+          { kind: 'assert', guests: 'ready' },
+          { kind: 'command', run: 'kill-agent' },
+          { kind: 'assert', guests: 'running' },
+          { kind: 'assert', guests: 'ready' },
+        ],
+      }),
+    )
+    expect(r.hosts[0]?.steps?.map((x) => x.status)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'failed'])
+    expect(r.hosts[0]?.error).toBe('assert: not ready: db')
+  })
+
   it('assert msg leads the failure message', async () => {
     const { clock, hosts, ctx, specs } = setup(['hv1'])
     hosts[0]!.addGuest({ name: 'web' })

@@ -113,6 +113,7 @@ EOF
   done
   mv "$DIR/known_hosts.tmp" "$DIR/known_hosts"
   mv "$DIR/hosts.txt.tmp" "$DIR/hosts.txt"
+  cut -d' ' -f2 "$DIR/hosts.txt" >"$DIR/ports.txt"
   printf 'GUESTS=%q DELAYS=%q URIS=%q\n' "$GUESTS" "$DELAYS" "$URIS" >"$DIR/sim.conf"
   write_inventories
   for ((i = 1; i <= HOSTS; i++)); do

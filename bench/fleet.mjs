@@ -71,7 +71,7 @@ export async function benchFleet(argv, log) {
   const record = (name, r, ok) => {
     rows.push({ name, ...r, ok, load: load() })
     log(`fleet: ${name}: exit ${r.code}, ${r.wallS.toFixed(2)} s wall, ${r.cpuS.toFixed(2)} s CPU, ${r.rssMiB.toFixed(0)} MiB`)
-    if (!ok) log(`fleet: ${name} output tail: ${(r.stdout + r.stderr).trim().split('\n').slice(-6).join(' | ')}`)
+    if (!ok) log(`fleet: ${name} output tail: ${(r.stdout + r.stderr.replace(/\tCommand being timed[^]*/, '')).trim().split('\n').slice(-6).join(' | ')}`)
   }
   const vf = (cmd, ...extra) =>
     timed([process.execPath, join(REPO, 'bin', 'run.js'), cmd, '-i', inv, '--output', 'plain', '--forks', String(hosts), '--state-dir', stateDir, ...extra])

@@ -62,6 +62,14 @@ function printTable() {
 }
 
 async function main() {
+  if (process.argv.includes('--fleet')) {
+    const { benchFleet, printFleet } = await import('./fleet.mjs')
+    const f = await benchFleet(process.argv, log)
+    console.log('')
+    printFleet(f)
+    process.exitCode = f.rows.every((r) => r.ok) ? 0 : 1
+    return
+  }
   log('compiling bench/tsconfig.json (test/support/fake-fleet.ts + engine) ...')
   compile()
 

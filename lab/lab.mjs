@@ -4,7 +4,9 @@ import { spawnSync } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const script = join(dirname(fileURLToPath(import.meta.url)), 'lab.sh')
+// sim-up / sim-reset / sim-down: the scale lab of simulated hosts (lab/sim/sim.sh)
+const here = dirname(fileURLToPath(import.meta.url))
+const script = /^sim-/.test(process.argv[2] ?? '') ? join(here, 'sim', 'sim.sh') : join(here, 'lab.sh')
 const r = spawnSync('bash', [script, ...process.argv.slice(2)], { stdio: 'inherit' })
 if (r.error) {
   console.error(`lab: ${r.error.message}`)

@@ -3,6 +3,7 @@
 
 import type { HostSpec } from '../../inventory/types.js'
 import type { EvacuationStrategy } from '../placement.js'
+import type { MigrationLimits } from '../migrate.js'
 import type { StopRunOptions } from '../stop.js'
 
 export interface MigrationTuning {
@@ -40,3 +41,13 @@ export interface ReturnOptions extends MigrationTuning {
 }
 
 export const MIGRATION_DEFAULTS = { migrationsPerHost: 2, incomingPerHost: 2, timeoutMs: 600_000, onTimeout: 'abort' as const }
+
+/** The limits runMigrations takes, from tuning options with their defaults (evacuate and return alike). */
+export function migrationLimits(o: MigrationTuning): MigrationLimits {
+  return {
+    perSource: o.migrationsPerHost ?? MIGRATION_DEFAULTS.migrationsPerHost,
+    perDestination: o.incomingPerHost ?? MIGRATION_DEFAULTS.incomingPerHost,
+    timeoutMs: o.timeoutMs ?? MIGRATION_DEFAULTS.timeoutMs,
+    onTimeout: o.onTimeout ?? MIGRATION_DEFAULTS.onTimeout,
+  }
+}

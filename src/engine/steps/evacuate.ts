@@ -9,7 +9,7 @@ import type { HostSession } from '../../ssh/transport.js'
 import { markMaintenance } from '../../state/maintenance.js'
 import { mergeEntries, SavedListStore } from '../../state/saved-list.js'
 import { compareCpus, destinationRefusal, openDestinations, sourceGuests, type Destination, type SourceGuest } from '../evacuate/facts.js'
-import { MIGRATION_DEFAULTS, type EvacuateOptions } from '../evacuate/options.js'
+import { MIGRATION_DEFAULTS, migrationLimits, type EvacuateOptions } from '../evacuate/options.js'
 import { runMigrations, type MigrationJob, type MigrationResult } from '../migrate.js'
 import { DEFAULT_PLACEMENT, planPlacement, type PlacementPlan } from '../placement.js'
 import type { RunContext } from '../fleet.js'
@@ -130,12 +130,7 @@ async function evacuateHost(ctx: StepContext, o: EvacuateOptions, opened: Destin
   const events = migrationEvents(ctx)
   const results = await runMigrations(
     jobs,
-    {
-      perSource: o.migrationsPerHost ?? MIGRATION_DEFAULTS.migrationsPerHost,
-      perDestination: o.incomingPerHost ?? MIGRATION_DEFAULTS.incomingPerHost,
-      timeoutMs: o.timeoutMs ?? MIGRATION_DEFAULTS.timeoutMs,
-      onTimeout: o.onTimeout ?? MIGRATION_DEFAULTS.onTimeout,
-    },
+    migrationLimits(o),
     {
       session: async (h) => (h === ctx.host.name ? session : (dests.get(h) as Destination).session),
       destinationUsable: async (h) => {

@@ -7,7 +7,7 @@ import type { HostSession } from '../../ssh/transport.js'
 import { clearMaintenance } from '../../state/maintenance.js'
 import { removeEntries, SavedListStore, type SavedEntry } from '../../state/saved-list.js'
 import { migrationSettings } from '../evacuate/settings.js'
-import { MIGRATION_DEFAULTS } from '../evacuate/options.js'
+import { MIGRATION_DEFAULTS, migrationLimits } from '../evacuate/options.js'
 import { runMigrations, type MigrationJob } from '../migrate.js'
 import { ok, type StepHandler } from './handler.js'
 import { migratedReport } from './evacuate.js'
@@ -86,12 +86,7 @@ export const returnGuests: StepHandler<'return'> = {
       const events = migrationEvents(ctx)
       const results = await runMigrations(
         jobs,
-        {
-          perSource: o.migrationsPerHost ?? MIGRATION_DEFAULTS.migrationsPerHost,
-          perDestination: o.incomingPerHost ?? MIGRATION_DEFAULTS.incomingPerHost,
-          timeoutMs: o.timeoutMs ?? MIGRATION_DEFAULTS.timeoutMs,
-          onTimeout: o.onTimeout ?? MIGRATION_DEFAULTS.onTimeout,
-        },
+        migrationLimits(o),
         { session: async (h) => (h === ctx.host.name ? session : (sessions.get(h) as HostSession)), ...events },
         ctx.run.clock,
         ctx.run.signal,

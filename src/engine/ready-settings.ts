@@ -4,6 +4,7 @@
 
 import { InputError } from '../core/errors.js'
 import { parseDuration } from '../core/duration.js'
+import { perHost } from '../inventory/per-host.js'
 import type { HostSpec } from '../inventory/types.js'
 import { parseReadyProbe, type ReadyProbe } from '../libvirt/readiness.js'
 
@@ -43,17 +44,8 @@ export function parseHostReady(host: string, vars: Readonly<Record<string, unkno
   return out
 }
 
-const parsed = new WeakMap<HostSpec, HostReadySettings>()
-
 /** A resolved host's readiness settings, parsed on first use and kept with the host. */
-export function hostReady(host: HostSpec): HostReadySettings {
-  let s = parsed.get(host)
-  if (!s) {
-    s = parseHostReady(host.name, host.vars)
-    parsed.set(host, s)
-  }
-  return s
-}
+export const hostReady: (host: HostSpec) => HostReadySettings = perHost(parseHostReady)
 
 /**
  * The probe for one guest. A guest's own tag knows its service best, the inventory knows its hosts, and the flag is

@@ -176,6 +176,18 @@ export function startHostJob(o: StartRunOptions): HostJob {
         // The list update runs alongside the readiness wait: a slow host must not delay seeing the guest ready.
         const listDrop = dropFromList(t)
         let note: string | undefined
+        /** The guest runs: started (ok unless its saved-list entry could not be dropped), with what readiness saw. */
+        const started = (listError: string | undefined, ready: Partial<GuestReport> = {}) =>
+          done({
+            outcome: 'started',
+            ok: !listError,
+            inSavedList: !!listError,
+            finalState: 'running',
+            runningAfterMs,
+            ...ready,
+            ...(note ? { note } : {}),
+            ...(listError ? { error: listError } : {}),
+          })
         if (o.syncTime && (guest.managedSave || t.entry?.action === 'suspend')) {
           const y0 = ctx.clock.now()
           const yAt = ctx.at()
@@ -216,29 +228,9 @@ export function startHostJob(o: StartRunOptions): HostJob {
             })
           }
           record('ok', undefined, verb, a0, aAt)
-          return done({
-            outcome: 'started',
-            ok: !listError,
-            inSavedList: !!listError,
-            finalState: 'running',
-            runningAfterMs,
-            readyAfterMs,
-            readyAt,
-            ready: spec,
-            ...(note ? { note } : {}),
-            ...(listError ? { error: listError } : {}),
-          })
+          return started(listError, { readyAfterMs, readyAt, ready: spec })
         }
-        const listError = await listDrop
-        return done({
-          outcome: 'started',
-          ok: !listError,
-          inSavedList: !!listError,
-          finalState: 'running',
-          runningAfterMs,
-          ...(note ? { note } : {}),
-          ...(listError ? { error: listError } : {}),
-        })
+        return started(await listDrop)
       } finally {
         slot()
       }

@@ -4,6 +4,7 @@
 
 import { InputError } from '../core/errors.js'
 import { compileGlob } from '../core/glob.js'
+import { perHost } from './per-host.js'
 import type { HostSpec } from './types.js'
 
 /** One `GLOB: value` line of guest_order / guest_tiers; the first glob matching a guest's name wins. */
@@ -67,14 +68,5 @@ export function ruleFor<T>(rules: ReadonlyArray<GlobRule<T>>, name: string): T |
   return rules.find((r) => compileGlob(r.glob).test(name))?.value
 }
 
-const parsed = new WeakMap<HostSpec, GuestOrdering>()
-
 /** A resolved host's ordering settings, parsed on first use and kept with the host. */
-export function guestOrdering(host: HostSpec): GuestOrdering {
-  let o = parsed.get(host)
-  if (!o) {
-    o = parseGuestOrdering(host.name, host.vars)
-    parsed.set(host, o)
-  }
-  return o
-}
+export const guestOrdering: (host: HostSpec) => GuestOrdering = perHost(parseGuestOrdering)

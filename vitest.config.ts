@@ -23,6 +23,8 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          // purges leftover e2e labs before the run and every e2e lab after it (shared labs outlive their files)
+          globalSetup: ['test/e2e/support/global-setup.ts'],
           testTimeout: 300_000,
           hookTimeout: 600_000,
           fileParallelism: false,

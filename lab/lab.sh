@@ -21,8 +21,9 @@ usage() {
   cat <<'EOF'
 usage: lab <command> [options]           (npm run lab -- <command> ...)
   up      [--hosts N] [--guests M] [--delays 0,3,x] [--agents 0,3,x] [--base-port P] [--transient 0|1] [--extras]
-          [--no-wait] [--fresh] [--dir DIR]
-                         start (or reconcile) the lab; idempotent
+          [--golden 0|1] [--no-wait] [--fresh] [--dir DIR]
+                         start (or reconcile) the lab; idempotent. --golden 1: a guest booted once is saved
+                         after it is ready, and later reconciles restore that image instead of booting again
   down    [--purge] [--dir DIR]        stop every process of the lab; --purge also deletes host state
   reboot  HOST [--down-seconds S]      power-cycle one host (guests off, definitions kept)
   reboot-self HOST                     (run on the host over ssh) schedule `reboot HOST` from outside, return
@@ -38,7 +39,7 @@ EOF
 CMD=${1:-}
 [ $# -gt 0 ] && shift
 ARGS=()
-OPT_HOSTS= OPT_GUESTS= OPT_DELAYS= OPT_AGENTS=- OPT_BASE_PORT= OPT_TRANSIENT= OPT_SAVED= NO_WAIT=0 FRESH=0 PURGE=0
+OPT_HOSTS= OPT_GUESTS= OPT_DELAYS= OPT_AGENTS=- OPT_BASE_PORT= OPT_TRANSIENT= OPT_SAVED= OPT_GOLDEN= NO_WAIT=0 FRESH=0 PURGE=0
 DOWN_SECONDS=2 AFTER=0
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -50,6 +51,7 @@ while [ $# -gt 0 ]; do
     --transient) OPT_TRANSIENT=$2; shift 2 ;;
     --extras) OPT_SAVED=1; shift ;;
     --saved) OPT_SAVED=$2; shift 2 ;;
+    --golden) OPT_GOLDEN=$2; shift 2 ;;
     --no-wait) NO_WAIT=1; shift ;;
     --fresh) FRESH=1; shift ;;
     --purge) PURGE=1; shift ;;
@@ -68,7 +70,7 @@ CACHE=${VIRTFLEET_LAB_CACHE:-$DIR/cache}
 
 # Settings of the last `up`, reused by every other command.
 # AGENTS: empty = guests have no agent channel; else per guest (like DELAYS) the agent's start delay, or x = never.
-HOSTS=2 GUESTS=3 DELAYS=0 AGENTS= BASE_PORT=2201 TRANSIENT=1 SAVED=0
+HOSTS=2 GUESTS=3 DELAYS=0 AGENTS= BASE_PORT=2201 TRANSIENT=1 SAVED=0 GOLDEN=0
 [ -f "$DIR/lab.env" ] && . "$DIR/lab.env"
 
 hd_of() { echo "$DIR/hosts/$1"; }
@@ -411,24 +413,66 @@ has_managed_save() { local out; out=$(virsh_h "$1" dominfo "$2" 2>/dev/null) || 
 
 STARTED=()   # "host name" of guests that must reach READY
 
-define_guest() {  # host name delay
-  local h=$1 name=$2 delay=$3 hd
-  hd=$(hd_of "$h")
+# name -> state of every guest of the host being reconciled, read with one `virsh list --all` (load_states).
+declare -A STATE=()
+load_states() {
+  local id name state
+  STATE=()
+  while read -r id name state; do [ -n "$name" ] && STATE[$name]=$state; done < <(virsh_h "$1" list --all)
+}
+
+define_guest() {  # host name delay; (re)defines only when the definition would change
+  local h=$1 name=$2 delay=$3 xml uuid=''
+  xml="$(hd_of "$h")/xml/$name.xml"
   prepare_guest_files "$h" "$name"
-  guest_xml "$h" "$name" "$delay" "$(virsh_h "$h" domuuid "$name" 2>/dev/null || true)" > "$hd/xml/$name.xml"
-  virsh_h "$h" define "$hd/xml/$name.xml" >/dev/null
+  if [ -n "${STATE[$name]+x}" ]; then   # defined: keep its uuid (the one in the file we defined it from)
+    uuid=$(sed -n 's:.*<uuid>\(.*\)</uuid>.*:\1:p' "$xml" 2>/dev/null || true)
+    [ -n "$uuid" ] || uuid=$(virsh_h "$h" domuuid "$name" 2>/dev/null || true)
+  fi
+  guest_xml "$h" "$name" "$delay" "$uuid" > "$xml.new"
+  if [ -n "${STATE[$name]+x}" ] && cmp -s "$xml.new" "$xml"; then rm -f "$xml.new"; return 0; fi
+  mv "$xml.new" "$xml"
+  virsh_h "$h" define "$xml" >/dev/null
 }
 
 start_guest() {
   local h=$1 name=$2
-  [ "$(dom_state "$h" "$name")" = running ] && return 0   # already up (maybe restored: no READY line to wait for)
+  [ "${STATE[$name]:-}" = running ] && return 0   # already up (maybe restored: no READY line to wait for)
   if has_managed_save "$h" "$name"; then   # a restore: already booted, its console log starts empty
     virsh_h "$h" start "$name" >/dev/null
     return 0
   fi
+  if [ "$GOLDEN" = 1 ] && golden_fresh "$h" "$name"; then   # booted before: restore its ready image (~1 s, no boot)
+    virsh_h "$h" restore "$(golden_of "$h" "$name")" >/dev/null 2>&1 && return 0
+    rm -f "$(golden_of "$h" "$name")" "$(golden_of "$h" "$name").xml"   # unusable: boot, and take a new one
+  fi
   rm -f "$(hd_of "$h")/console/$name.log"
   virsh_h "$h" start "$name" >/dev/null
   STARTED+=("$h $name")
+}
+
+# Golden images (--golden 1): the saved memory of a numbered guest right after its first boot was ready. A guest
+# restored from it is the same booted guest (acpid listening, its uptime counting on from the save), so a test
+# that stopped guests gets them back in about a second instead of a TCG boot. Valid only for the definition it
+# was taken from (its XML is kept beside it); a host reboot keeps them, `down --purge` deletes them.
+golden_of() { echo "$(hd_of "$1")/golden/$2.sav"; }
+golden_fresh() { local f; f=$(golden_of "$1" "$2"); [ -f "$f" ] && cmp -s "$f.xml" "$(hd_of "$1")/xml/$2.xml"; }
+
+take_goldens() {
+  [ "$GOLDEN" = 1 ] || return 0
+  local entry h name f
+  for entry in "${STARTED[@]}"; do
+    h=${entry% *}; name=${entry#* }
+    [[ $name =~ ^$h-g[0-9]+$ ]] || continue   # numbered persistent guests only
+    golden_fresh "$h" "$name" && continue
+    f=$(golden_of "$h" "$name")
+    mkdir -p "$(dirname "$f")"
+    rm -f "$f" "$f.xml"
+    virsh_h "$h" save "$name" "$f.tmp" >/dev/null
+    mv "$f.tmp" "$f"
+    cp "$(hd_of "$h")/xml/$name.xml" "$f.xml"
+    virsh_h "$h" restore "$f" >/dev/null
+  done
 }
 
 remove_guest() {
@@ -440,34 +484,35 @@ remove_guest() {
 ensure_guests() {
   local h=$1 hd j name n
   hd=$(hd_of "$h")
+  load_states "$h"
   for j in $(seq "$GUESTS"); do
     name="$h-g$j"
     define_guest "$h" "$name" "$(delay_for "$j")"
     start_guest "$h" "$name"
   done
-  for name in $(virsh_h "$h" list --all --name); do   # guests beyond --guests from an earlier up
+  for name in "${!STATE[@]}"; do   # guests beyond --guests from an earlier up
     if [[ $name =~ ^$h-g([0-9]+)$ ]] && [ "${BASH_REMATCH[1]}" -gt "$GUESTS" ]; then remove_guest "$h" "$name"; fi
   done
   # defined but off
   define_guest "$h" "$h-off" 0
-  [ "$(dom_state "$h" "$h-off")" = "shut off" ] || virsh_h "$h" destroy "$h-off" >/dev/null 2>&1 || true
+  [ "${STATE[$h-off]:-shut off}" = "shut off" ] || virsh_h "$h" destroy "$h-off" >/dev/null 2>&1 || true
   # transient (gone after a host reboot, re-created by up)
   if [ "$TRANSIENT" = 1 ]; then
-    if [ -z "$(dom_state "$h" "$h-t1")" ]; then
+    if [ -z "${STATE[$h-t1]:-}" ]; then
       prepare_guest_files "$h" "$h-t1"
       guest_xml "$h" "$h-t1" 0 > "$hd/xml/$h-t1.xml"
       rm -f "$hd/console/$h-t1.log"
       virsh_h "$h" create "$hd/xml/$h-t1.xml" >/dev/null
       STARTED+=("$h $h-t1")
     fi
-  else
+  elif [ -n "${STATE[$h-t1]:-}" ]; then
     virsh_h "$h" destroy "$h-t1" >/dev/null 2>&1 || true
   fi
   # managed-save image (--extras)
   if [ "$SAVED" = 1 ]; then
     define_guest "$h" "$h-saved" 0
     if ! has_managed_save "$h" "$h-saved"; then start_guest "$h" "$h-saved"; fi
-  else
+  elif [ -n "${STATE[$h-saved]+x}" ]; then
     remove_guest "$h" "$h-saved"
   fi
 }
@@ -588,10 +633,11 @@ cmd_down() {
 }
 
 cmd_up() {
-  [ "$FRESH" = 1 ] && { PURGE=1 cmd_down; PURGE=0; HOSTS=2 GUESTS=3 DELAYS=0 AGENTS= BASE_PORT=2201 TRANSIENT=1 SAVED=0; }
+  [ "$FRESH" = 1 ] && { PURGE=1 cmd_down; PURGE=0; HOSTS=2 GUESTS=3 DELAYS=0 AGENTS= BASE_PORT=2201 TRANSIENT=1 SAVED=0 GOLDEN=0; }
   HOSTS=${OPT_HOSTS:-$HOSTS} GUESTS=${OPT_GUESTS:-$GUESTS} DELAYS=${OPT_DELAYS:-$DELAYS}
   [ "$OPT_AGENTS" = - ] || AGENTS=$OPT_AGENTS
   BASE_PORT=${OPT_BASE_PORT:-${VIRTFLEET_LAB_BASE_PORT:-$BASE_PORT}} TRANSIENT=${OPT_TRANSIENT:-$TRANSIENT} SAVED=${OPT_SAVED:-$SAVED}
+  GOLDEN=${OPT_GOLDEN:-$GOLDEN}
   [[ $HOSTS =~ ^[0-9]+$ && $HOSTS -ge 1 ]] || die "--hosts must be >= 1"
   [[ $GUESTS =~ ^[0-9]+$ ]] || die "--guests must be a number"
   [[ $DELAYS =~ ^([0-9]+|x)(,([0-9]+|x))*$ ]] || die "--delays must be a comma list of seconds or x"
@@ -601,8 +647,8 @@ cmd_up() {
   ensure_system
   build_guest_image
   ensure_client_key
-  printf 'HOSTS=%s\nGUESTS=%s\nDELAYS=%s\nAGENTS=%s\nBASE_PORT=%s\nTRANSIENT=%s\nSAVED=%s\n' \
-    "$HOSTS" "$GUESTS" "$DELAYS" "$AGENTS" "$BASE_PORT" "$TRANSIENT" "$SAVED" > "$DIR/lab.env"
+  printf 'HOSTS=%s\nGUESTS=%s\nDELAYS=%s\nAGENTS=%s\nBASE_PORT=%s\nTRANSIENT=%s\nSAVED=%s\nGOLDEN=%s\n' \
+    "$HOSTS" "$GUESTS" "$DELAYS" "$AGENTS" "$BASE_PORT" "$TRANSIENT" "$SAVED" "$GOLDEN" > "$DIR/lab.env"
   ensure_anchor
   for hd in "$DIR"/hosts/h*; do   # hosts beyond --hosts from an earlier up
     [ -d "$hd" ] || continue
@@ -620,6 +666,7 @@ cmd_up() {
   for i in $(seq "$HOSTS"); do ensure_guests "h$i"; done
   if [ "$NO_WAIT" = 0 ]; then
     wait_ready
+    take_goldens
     save_extras
   fi
   log "up: $HOSTS host(s) x $GUESTS guest(s) in $((SECONDS - t0)) s; inventory $DIR/inventory.yml"

@@ -1,18 +1,19 @@
 // Evacuation end to end on the lab: real QEMU guests live-migrated between real libvirtd hosts (qemu+ssh between
 // the hosts' sshd, data over TCP on 127.0.0.1). A rolling reboot with --evacuate keeps every guest running.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { RunReport } from '../../src/core/report.js'
-import { buildOnce, Lab } from './support/fleet.js'
+import { buildOnce, expectExit } from './support/fleet.js'
+import { threeHosts } from './support/labs.js'
 
-const lab = new Lab({ name: 'evacuate', hosts: 3, guests: 2, delays: '1,1', basePort: 2341 })
+// shared with the other three-host file: booted once per run (support/labs.ts)
+const lab = threeHosts()
 const HOSTS = ['h1', 'h2', 'h3'] as const
 
 beforeAll(() => {
   buildOnce()
-  lab.up(true)
+  lab.up()
 }, 1_800_000)
-afterAll(() => lab.down())
 
 /** The guest's last reported uptime (seconds), read from whichever host's console file it writes now. */
 function lastUptime(guest: string): number | undefined {
@@ -31,7 +32,7 @@ describe('reboot --evacuate', () => {
     const r = lab.cli(['reboot', '--evacuate', '--serial', '1', '--timeout', '20s', '--reboot-timeout', '3m', '--migration-timeout', '2m', '--json'])
     const elapsedS = (Date.now() - t0) / 1000
     if (r.code !== 0) console.error(r.stderr, r.stdout.slice(0, 4000))
-    expect(r.code).toBe(0)
+    expectExit(r, 0)
     const report = r.json<RunReport>()
     for (const h of HOSTS) {
       expect(lab.bootId(h)).not.toBe(boots[h])

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { GuestReport, RunReport } from '../../src/core/report.js'
-import { buildOnce, Lab } from './support/fleet.js'
+import { buildOnce, Lab, expectExit } from './support/fleet.js'
 
-const lab = new Lab({ name: 'guests', hosts: 2, guests: 5, delays: '3,3,3,3,x', basePort: 2261, transient: true })
+const lab = new Lab({ name: 'guests', hosts: 2, guests: 5, delays: '3,3,3,3,x', basePort: 2261, transient: true, golden: true })
 const FOUR = 'h1-g1,h1-g2,h1-g3,h1-g4'
 const byName = (r: RunReport) => Object.fromEntries(r.hosts.flatMap((h) => h.guests).map((g) => [g.name, g])) as Record<string, GuestReport>
 const figures: string[] = []
@@ -33,7 +33,7 @@ describe("libvirt-guests' verification scenarios, for real (four guests, one hos
 
   it('PARALLEL_SHUTDOWN=3, SHUTDOWN_TIMEOUT=300: every guest shut down', () => {
     const { r, report } = stop(['--parallel', '3', '--host-timeout', '300'])
-    expect(r.code).toBe(0)
+    expectExit(r, 0)
     expect(Object.values(byName(report)).map((g) => g.outcome)).toEqual(['stopped', 'stopped', 'stopped', 'stopped'])
     for (const n of FOUR.split(',')) expect(lab.states('h1')[n]).toBe('shut off')
     figures.push(`4 guests (ACPI delay 3 s), --parallel 3: host done in ${report.hosts[0]?.durationMs} ms`)
@@ -42,7 +42,7 @@ describe("libvirt-guests' verification scenarios, for real (four guests, one hos
   let serialMs = 0
   it('PARALLEL_SHUTDOWN=0 (serial), SHUTDOWN_TIMEOUT=300: every guest shut down, one after another', () => {
     const { r, report } = stop(['--parallel', '1', '--host-timeout', '300'])
-    expect(r.code).toBe(0)
+    expectExit(r, 0)
     const g = Object.values(byName(report))
     expect(g.map((x) => x.outcome)).toEqual(['stopped', 'stopped', 'stopped', 'stopped'])
     // serial: each guest starts after the previous one ended
@@ -54,7 +54,7 @@ describe("libvirt-guests' verification scenarios, for real (four guests, one hos
 
   it('parallelism is real: --parallel 4 finishes in well under the serial time', () => {
     const { r, report } = stop(['--parallel', '4'])
-    expect(r.code).toBe(0)
+    expectExit(r, 0)
     const parallelMs = report.hosts[0]!.durationMs
     figures.push(`4 guests (ACPI delay 3 s), --parallel 4: host done in ${parallelMs} ms (ratio ${(parallelMs / serialMs).toFixed(2)} of serial)`)
     expect(serialMs).toBeGreaterThan(0)
@@ -63,7 +63,7 @@ describe("libvirt-guests' verification scenarios, for real (four guests, one hos
 
   it('PARALLEL_SHUTDOWN=3, SHUTDOWN_TIMEOUT=1 with --fallback destroy: all four acted on, the queued one too', () => {
     const { r, report } = stop(['--parallel', '3', '--host-timeout', '1', '--fallback', 'destroy'])
-    expect(r.code).toBe(0)
+    expectExit(r, 0)
     const g = byName(report)
     for (const n of FOUR.split(',')) {
       expect(['destroyed', 'stopped']).toContain(g[n]?.outcome)
@@ -75,7 +75,7 @@ describe("libvirt-guests' verification scenarios, for real (four guests, one hos
 
   it('PARALLEL_SHUTDOWN=0, SHUTDOWN_TIMEOUT=1 with --fallback destroy: the first is cut short, the three queued are destroyed', () => {
     const { r, report } = stop(['--parallel', '1', '--host-timeout', '1', '--fallback', 'destroy'])
-    expect(r.code).toBe(0)
+    expectExit(r, 0)
     const g = byName(report)
     expect(g['h1-g1']?.attempts.map((a) => a.action)).toEqual(['shutdown', 'destroy'])
     for (const n of ['h1-g2', 'h1-g3', 'h1-g4']) expect(g[n]?.attempts.map((a) => [a.action, a.reason])).toEqual([['destroy', 'host-budget']])
@@ -84,7 +84,7 @@ describe("libvirt-guests' verification scenarios, for real (four guests, one hos
 
   it('SHUTDOWN_TIMEOUT=1 without a fallback: even the queued guest is asked to shut down (and does), exit 2', async () => {
     const { r, report } = stop(['--parallel', '3', '--host-timeout', '1'])
-    expect(r.code).toBe(2)
+    expectExit(r, 2)
     const g = byName(report)
     expect(g['h1-g4']?.attempts[0]).toMatchObject({ action: 'shutdown', reason: 'host-budget' })
     expect(g['h1-g4']?.note).toMatch(/requested, not confirmed/)
@@ -99,7 +99,7 @@ describe('escalation for a guest that ignores ACPI', () => {
   it('is destroyed after its timeout when the fallback says so', () => {
     lab.up()
     const r = lab.cli(['shutdown', '--limit', 'h1', '--guests', 'h1-g5', '--timeout', '4s', '--fallback', 'destroy', '--json'])
-    expect(r.code).toBe(0)
+    expectExit(r, 0)
     const g = byName(r.json())['h1-g5']!
     expect(g.outcome).toBe('destroyed')
     expect(g.attempts.map((a) => [a.action, a.result])).toEqual([
@@ -112,7 +112,7 @@ describe('escalation for a guest that ignores ACPI', () => {
   it('is left running and reported (exit 2) when there is no fallback', () => {
     lab.up()
     const r = lab.cli(['shutdown', '--limit', 'h1', '--guests', 'h1-g5', '--timeout', '4s', '--json'])
-    expect(r.code).toBe(2)
+    expectExit(r, 2)
     const g = byName(r.json())['h1-g5']!
     expect(g.outcome).toBe('still-running')
     expect(g.ok).toBe(false)
@@ -131,8 +131,8 @@ describe('suspend as a fallback', () => {
     while (Date.now() < deadline && (uptimes().at(-1) ?? 0) < 12) await new Promise((res) => setTimeout(res, 500))
     const before = uptimes().at(-1) ?? 0
     expect(before).toBeGreaterThanOrEqual(12)
-    const r = lab.cli(['shutdown', '--limit', 'h1', '--guests', 'h1-g5', '--timeout', '3s', '--fallback', 'suspend', '--json'])
-    expect(r.code).toBe(0)
+    const r = lab.cli(['shutdown', '--limit', 'h1', '--guests', 'h1-g5', '--timeout', '8s', '--fallback', 'suspend', '--json'])
+    expectExit(r, 0)
     const g = byName(r.json())['h1-g5']!
     expect(g.outcome).toBe('suspended')
     expect(g.attempts.map((a) => [a.action, a.result])).toEqual([
@@ -141,7 +141,7 @@ describe('suspend as a fallback', () => {
     ])
     expect(lab.ssh('h1', 'virsh dominfo h1-g5 | grep "Managed save"')).toMatch(/yes/)
     const s = lab.cli(['start', '--limit', 'h1', '--guests', 'h1-g5', '--json'])
-    expect(s.code).toBe(0)
+    expectExit(s, 0)
     expect(lab.ssh('h1', 'virsh domstate h1-g5 --reason').trim()).toBe('running (restored)')
     // the restored guest's console starts empty: its first heartbeat carries on from before the save
     const until = Date.now() + 30_000
@@ -163,7 +163,7 @@ describe('a start that fails', () => {
     rmSync(kernel)
     try {
       const r = lab.cli(['start', '--limit', 'h1', '--json'])
-      expect(r.code).toBe(2)
+      expectExit(r, 2)
       const g = byName(r.json())
       expect(g['h1-g1']).toMatchObject({ outcome: 'not-started', ok: false, inSavedList: true })
       expect(g['h1-g1']?.error).toMatch(/vmlinuz|No such file|Cannot access/i)
@@ -173,7 +173,7 @@ describe('a start that fails', () => {
       copyFileSync(keep, kernel)
     }
     const again = lab.cli(['start', '--limit', 'h1', '--json'])
-    expect(again.code).toBe(0)
+    expectExit(again, 0)
     expect(lab.savedList('h1')).toEqual([])
   })
 })
@@ -188,7 +188,7 @@ describe('round trip across two hosts with a host reboot', () => {
     const boots = { h1: lab.bootId('h1'), h2: lab.bootId('h2') }
     expect(before.h1).not.toContain('h1-off')
     const r = lab.cli(['shutdown', '--timeout', '6s', '--fallback', 'destroy', '--json'])
-    expect(r.code).toBe(0)
+    expectExit(r, 0)
     const t1 = r
       .json<RunReport>()
       .hosts.flatMap((h) => h.guests)
@@ -203,7 +203,7 @@ describe('round trip across two hosts with a host reboot', () => {
       expect(lab.savedNames(h)).toEqual(before[h])
     }
     const s = lab.cli(['start', '--json'])
-    expect(s.code).toBe(0)
+    expectExit(s, 0)
     expect(lab.running('h1')).toEqual(before.h1)
     expect(lab.running('h2')).toEqual(before.h2)
     expect(lab.states('h1')['h1-off']).toBe('shut off')
@@ -248,7 +248,7 @@ describe('host key checking', () => {
     const kh = join(mkdtempSync(join(tmpdir(), 'vf-kh-')), 'known_hosts')
     writeFileSync(kh, changed)
     const r = lab.cli(['shutdown', '--json', '--known-hosts', kh, '--timeout', '5s', '--fallback', 'destroy'])
-    expect(r.code).toBe(3)
+    expectExit(r, 3)
     const report = r.json<RunReport>()
     expect(report.hosts.find((h) => h.host === 'h1')).toMatchObject({ status: 'unreachable' })
     expect(report.hosts.find((h) => h.host === 'h1')?.error).toMatch(/SHA256:/)

@@ -3,19 +3,20 @@
 import { readFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { FleetEvent } from '../../src/core/events.js'
 import type { RunReport } from '../../src/core/report.js'
-import { buildOnce, Lab } from './support/fleet.js'
+import { buildOnce, expectExit } from './support/fleet.js'
+import { threeHosts } from './support/labs.js'
 
-const lab = new Lab({ name: 'rolling', hosts: 3, guests: 2, delays: '1,2', basePort: 2271 })
+// shared with the other three-host file: booted once per run (support/labs.ts)
+const lab = threeHosts()
 const HOSTS = ['h1', 'h2', 'h3'] as const
 
 beforeAll(() => {
   buildOnce()
-  lab.up(true)
+  lab.up()
 })
-afterAll(() => lab.down())
 
 /** Per host: from its first stop action to its last guest started: the window its guests were down. */
 function downWindows(events: FleetEvent[]): Record<string, [number, number]> {
@@ -36,7 +37,7 @@ describe('rolling reboot', () => {
     const boots = Object.fromEntries(HOSTS.map((h) => [h, lab.bootId(h)]))
     const r = lab.cli(['reboot', '--serial', '1', '--timeout', '20s', '--fallback', 'destroy', '--reboot-timeout', '2m', '--json'])
     expect(r.stderr).toBe('')
-    expect(r.code).toBe(0)
+    expectExit(r, 0)
     const report = r.json<RunReport>()
     for (const h of HOSTS) {
       expect(lab.bootId(h)).not.toBe(boots[h])
@@ -62,7 +63,7 @@ describe('rolling reboot', () => {
     const h3boot = lab.bootId('h3')
     const override = lab.override({ h2: { reboot_command: 'echo cannot reboot >&2; exit 1' } })
     const r = lab.cli(['reboot', '--serial', '1', '--max-fail-percentage', '0', '--timeout', '20s', '--fallback', 'destroy', '--json'], { extra: [override] })
-    expect(r.code).toBe(5)
+    expectExit(r, 5)
     const report = r.json<RunReport>()
     expect(report.hosts.map((h) => [h.host, h.status])).toEqual([
       ['h1', 'ok'],
@@ -101,7 +102,7 @@ describe('drain killed mid-way, then resumed', () => {
     expect(lab.savedNames('h1')).toEqual(['h1-g1', 'h1-g2'])
 
     const resumed = lab.cli(['resume', runId])
-    expect(resumed.code).toBe(0)
+    expectExit(resumed, 0)
     expect(lab.running('h1')).toEqual([])
     expect(lab.savedNames('h1')).toEqual(['h1-g1', 'h1-g2'])
     const events = lab.events(runId)
@@ -124,7 +125,7 @@ describe('tiers across hosts', () => {
     const tiers = { guest_tiers: { '*-g1': 'app', '*-g2': 'db' } }
     const override = lab.override({ h1: tiers, h2: tiers })
     const r = lab.cli(['shutdown', '--limit', 'h1,h2', '--tiers', 'app,db', '--json'], { extra: [override] })
-    expect(r.code).toBe(0)
+    expectExit(r, 0)
     const events = lab.events(r.json<RunReport>().runId)
     const at = (e: FleetEvent) => Date.parse(e.at)
     const appDone = events.filter((e) => e.type === 'guest-done' && e.guest.name.endsWith('-g1')).map(at)
@@ -133,7 +134,7 @@ describe('tiers across hosts', () => {
     expect(dbStart).toHaveLength(2)
     expect(Math.min(...dbStart)).toBeGreaterThanOrEqual(Math.max(...appDone))
     const s = lab.cli(['start', '--limit', 'h1,h2', '--tiers', 'app,db', '--json'], { extra: [override] })
-    expect(s.code).toBe(0)
+    expectExit(s, 0)
     const ev2 = lab.events(s.json<RunReport>().runId)
     const dbUp = ev2.filter((e) => e.type === 'guest-done' && e.guest.name.endsWith('-g2')).map(at)
     const appUp = ev2.filter((e) => e.type === 'guest-action' && e.guest.name.endsWith('-g1')).map(at)
@@ -162,13 +163,13 @@ describe('playbooks and reports', () => {
       ].join('\n'),
     )
     const r = lab.cli(['run', pb, '--json'])
-    expect(r.code).toBe(0)
+    expectExit(r, 0)
     const report = r.json<RunReport>()
     expect(report.hosts[0]?.steps?.find((s) => s.step === 'command')?.detail).toBe('listed')
     expect(lab.running('h3')).toEqual(['h3-g1', 'h3-g2'])
     const html = join(dir, 'report.html')
     const show = lab.cli(['runs', 'show', report.runId, '--html', html])
-    expect(show.code).toBe(0)
+    expectExit(show, 0)
     expect(existsSync(html)).toBe(true)
     expect(readFileSync(html, 'utf8')).toContain('h3-g1')
   })

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { RunReport } from '../../../src/core/report.js'
 import type { FleetEvent } from '../../../src/core/events.js'
+import { expect } from 'vitest'
 
 export const REPO = resolve(import.meta.dirname, '../../..')
 const LAB = join(REPO, 'lab/lab.sh')
@@ -21,6 +22,8 @@ export interface LabOptions {
   extras?: boolean
   /** `lab up --agents`: per guest, seconds after boot its guest agent starts, or x for never (default: no agents). */
   agents?: string
+  /** `lab up --golden 1`: reconciles restore a guest's ready image instead of booting it again (for labs whose tests stop guests). */
+  golden?: boolean
 }
 
 export interface CliResult {
@@ -61,8 +64,17 @@ export class Lab {
     execFileSync('bash', [LAB, ...args, '--dir', this.dir], { env: this.env, stdio: ['ignore', 'ignore', 'inherit'] })
   }
 
-  /** Start (or reconcile: every numbered guest running again, the off guest off) the lab. */
+  /**
+   * Start (or reconcile: every numbered guest running again, the off guest off) the lab, and empty every host's
+   * saved list, so that each test starts from the same hosts whatever the test before it left behind.
+   */
   up(fresh = false): void {
+    this.reconcile(fresh)
+    for (let h = 1; h <= this.o.hosts; h++) this.ssh(`h${h}`, 'rm -f /var/lib/virtfleet/saved-guests.json')
+  }
+
+  /** `lab up` (daemons, sshd, guests as configured) without touching the saved lists: after a fault test broke a host. */
+  reconcile(fresh = false): void {
     this.labUp(fresh)
     this.waitGuestsReady()
   }
@@ -82,6 +94,7 @@ export class Lab {
       this.o.transient ? '1' : '0',
       ...(this.o.extras ? ['--extras'] : []),
       ...(this.o.agents ? ['--agents', this.o.agents] : []),
+      ...(this.o.golden ? ['--golden', '1'] : []),
       ...(fresh ? ['--fresh'] : []),
     ])
   }
@@ -236,6 +249,11 @@ export class Lab {
     writeFileSync(file, lines.join('\n') + '\n')
     return file
   }
+}
+
+/** Assert a CLI run's exit code; on a mismatch the message carries the run's output (its JSON report, its errors). */
+export function expectExit(r: CliResult, code: number): void {
+  expect(r.code, `exit ${r.code}, expected ${code}\n--- stdout\n${r.stdout.slice(-6000)}\n--- stderr\n${r.stderr.slice(-3000)}`).toBe(code)
 }
 
 export function buildOnce(): void {

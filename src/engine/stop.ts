@@ -17,6 +17,7 @@ import type { HostJob, HostJobContext, RunContext } from './fleet.js'
 import { runFleet } from './fleet.js'
 import type { HostStopPlan, StopOptions, StopTarget } from './plan.js'
 import { planHostStop } from './plan.js'
+import { predictHostStop } from './longest-first.js'
 import type { ActionAttempt, GuestOutcome, GuestReport, RunReport } from '../core/report.js'
 import { anySignal, Semaphore } from '../core/semaphore.js'
 import { TIMER_CANCELLED } from '../core/clock.js'
@@ -48,11 +49,12 @@ export function stopHostJob(o: StopRunOptions): HostJob {
       guests: plan.targets.map((t) => ({ uri: t.guest.uri, uuid: t.guest.uuid, name: t.guest.name, plan: t.chain })),
       at: ctx.at(),
     })
+    const predicted = o.history ? { predicted: predictHostStop(plan, o.history, o.tiers) } : {}
     const store = new SavedListStore(ctx.session, ctx.host.stateDir, o.libvirtGuestsList ?? false)
     if (ctx.check) {
       const list = await store.read()
       const inList = new Set(list.entries.map((e) => e.uuid))
-      return { guests: reportPlanOnly(plan, inList), savedList: { path: store.path, entries: list.entries.length } }
+      return { guests: reportPlanOnly(plan, inList), savedList: { path: store.path, entries: list.entries.length }, ...predicted }
     }
     // Nothing lost: the list is on the host's disk before any guest is asked to stop.
     const savedAt = ctx.at()
@@ -72,6 +74,7 @@ export function stopHostJob(o: StopRunOptions): HostJob {
       return {
         guests: [...acted, ...reportSide(plan, inList)],
         savedList: { path: store.path, entries: list.entries.length },
+        ...predicted,
       }
     } finally {
       watcher.close()

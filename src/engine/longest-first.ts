@@ -41,7 +41,9 @@ export function orderLongestFirst(plan: HostStopPlan, history: DurationHistory, 
   const parts = new Map<string, number[]>()
   plan.targets.forEach((t, i) => {
     const k = partitionOf(t, tiers)
-    parts.set(k, [...(parts.get(k) ?? []), i])
+    const positions = parts.get(k)
+    if (positions) positions.push(i)
+    else parts.set(k, [i])
   })
   const out = [...plan.targets]
   for (const positions of parts.values()) {

@@ -143,7 +143,7 @@ describe('loadDurationHistory', () => {
   it('a run file with a corrupt line is left out and named; the other runs still count, and a torn tail is tolerated', () => {
     const good = run(A, guestDone('hv1', 'web1', attempt('shutdown', 3000))).map(line)
     const corrupt = run(B, guestDone('hv1', 'web1', attempt('shutdown', 99_000))).map(line)
-    corrupt.splice(1, 0, '{"type":"event","event":\n')
+    corrupt.splice(1, 0, '{"type":"event","event":{"type":"guest-done",\n')
     const torn = run(C, guestDone('hv1', 'web2', attempt('shutdown', 4000))).map(line)
     const dir = stateDir({ [A]: good.join(''), [B]: corrupt.join(''), [C]: torn.join('') + '{"type":"ev' })
     const { history, skipped } = loadDurationHistory(dir)
@@ -152,6 +152,36 @@ describe('loadDurationHistory', () => {
     expect(skipped[0]?.error).toMatch(/:2:1: corrupt journal record \(not JSON/)
     expect(history.estimate('hv1', web1, 'shutdown')?.durationMs).toBe(3000)
     expect(history.estimate('hv1', { uuid: UUID.web2, name: 'web2' }, 'shutdown')?.durationMs).toBe(4000)
+  })
+
+  it('reads only the guest-done lines: a broken line of another kind costs nothing, a broken header the whole file', () => {
+    const other = run(A, guestDone('hv1', 'web1', attempt('shutdown', 3000))).map(line)
+    other.splice(1, 0, '{"type":"event","event":{"type":"host-done",\n')
+    const headless = run(B, guestDone('hv1', 'web1', attempt('shutdown', 99_000))).map(line)
+    headless[0] = '{"type":"run"}\n'
+    const { history, skipped } = loadDurationHistory(stateDir({ [A]: other.join(''), [B]: headless.join('') }))
+    expect(history.estimate('hv1', web1, 'shutdown')?.durationMs).toBe(3000)
+    expect(skipped.map((x) => x.error)).toEqual([expect.stringMatching(/:1:1: corrupt journal record \(record\.v: missing\)/)])
+  })
+
+  it('bounded by bytes: older runs past the budget are not read, the newest always is', () => {
+    const files = {
+      [A]: run(A, guestDone('hv1', 'web1', attempt('shutdown', 1000)))
+        .map(line)
+        .join(''),
+      [B]: run(B, guestDone('hv1', 'web1', attempt('shutdown', 5000)))
+        .map(line)
+        .join(''),
+      [C]: run(C, guestDone('hv1', 'web1', attempt('shutdown', 9000)))
+        .map(line)
+        .join(''),
+    }
+    const dir = stateDir(files)
+    expect(loadDurationHistory(dir, { bytes: 1 }).history.runs).toBe(1)
+    expect(loadDurationHistory(dir, { bytes: 1 }).history.estimate('hv1', web1, 'shutdown')?.durationMs).toBe(9000)
+    const two = (files[C] as string).length + (files[B] as string).length
+    expect(loadDurationHistory(dir, { bytes: two }).history.runs).toBe(2)
+    expect(loadDurationHistory(dir, { bytes: two }).history.estimate('hv1', web1, 'shutdown')?.durationMs).toBe(7000)
   })
 
   it('no runs directory is no history, not an error', () => {

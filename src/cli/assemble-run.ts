@@ -106,9 +106,11 @@ export async function runRollingJob(req: RollingJobRequest, deps: RunDeps = {}):
       flags.confirm && ask
         ? { confirm: (b: { index: number; of: number; hosts: string[] }) => ask(`start batch ${b.index + 1}/${b.of} (${b.hosts.join(', ')})?`) }
         : {}
+    // A stop step orders its queues longest-first from the recorded durations, as `shutdown` does.
+    const history = req.steps.some((s) => s.kind === 'stop') ? { history: recordedDurations(flags) } : {}
     return runRolling(
       run.hosts,
-      { ...run.context(), forks: flags.forks },
+      { ...run.context(), forks: flags.forks, ...history },
       {
         ...planOptions,
         ...confirm,

@@ -11,6 +11,7 @@ import type { EventBus } from '../core/events.js'
 import type { GuestReport, HostReport, RunReport } from '../core/report.js'
 import { summarize } from '../core/report.js'
 import { predictFleetMs, type HostPrediction } from './longest-first.js'
+import type { DurationHistory } from '../state/journal/history.js'
 
 export interface RunContext {
   transport: Transport
@@ -22,6 +23,8 @@ export interface RunContext {
   forks?: number
   /** Fires on Ctrl-C / SIGTERM: no new actions start; state already written stays. */
   signal?: AbortSignal
+  /** Durations earlier runs recorded, for every stop of the run that has none in its options (rolling stop steps). */
+  history?: DurationHistory
   /** Called once per host when its report is final (tier barriers stop waiting for it). */
   onHostDone?: (host: string) => void
 }

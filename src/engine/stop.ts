@@ -42,14 +42,15 @@ export function stopHostJob(o: StopRunOptions): HostJob {
     const driver = new VirshDriver(ctx.session, { bypassCache: o.bypassCache, mode: o.mode })
     const guests = await driver.listAll(ctx.host.uris)
     const described = guestOrdering(ctx.host).useGuestTags ? await driver.describeAll(ctx.host.uris) : undefined
-    const plan = planHostStop(ctx.host, guests, o, described)
+    const history = o.history ?? ctx.history
+    const plan = planHostStop(ctx.host, guests, history ? { ...o, history } : o, described)
     ctx.bus.emit({
       type: 'host-planned',
       host: ctx.host.name,
       guests: plan.targets.map((t) => ({ uri: t.guest.uri, uuid: t.guest.uuid, name: t.guest.name, plan: t.chain })),
       at: ctx.at(),
     })
-    const predicted = o.history ? { predicted: predictHostStop(plan, o.history, o.tiers) } : {}
+    const predicted = history ? { predicted: predictHostStop(plan, history, o.tiers) } : {}
     const store = new SavedListStore(ctx.session, ctx.host.stateDir, o.libvirtGuestsList ?? false)
     if (ctx.check) {
       const list = await store.read()

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { Config } from '@oclif/core'
 import type { RunDeps } from '../../../src/cli/assemble-run.js'
 import type { VirtfleetCommand } from '../../../src/cli/base.js'
+import Drain from '../../../src/commands/drain.js'
 import Shutdown from '../../../src/commands/shutdown.js'
 import { FakeClock } from '../../../src/core/clock.js'
 import type { RunReport } from '../../../src/core/report.js'
@@ -40,8 +41,14 @@ function fleet() {
   return { clock, transport, deps, common, restart }
 }
 
-async function drive(argv: string[], f: ReturnType<typeof fleet>): Promise<{ out: string; err: string; exitCode: number | undefined }> {
-  const cmd = new Shutdown(argv, await Config.load(import.meta.url)) as unknown as VirtfleetCommand
+type CommandClass = new (argv: string[], config: Config) => VirtfleetCommand
+
+async function drive(
+  argv: string[],
+  f: ReturnType<typeof fleet>,
+  Cmd: CommandClass = Shutdown,
+): Promise<{ out: string; err: string; exitCode: number | undefined }> {
+  const cmd = new Cmd(argv, await Config.load(import.meta.url))
   cmd.runDeps = f.deps
   let out = ''
   let err = ''
@@ -115,5 +122,14 @@ describe('shutdown --parallel 2 with a run history', { timeout: 30_000 }, () => 
     expect(r.exitCode).toBe(0)
     expect(r.err).toMatch(/warning: run history: 1 unreadable run file\(s\) left out \(.*20991231T000000Z-ffffff\.jsonl:1:1: corrupt journal record/)
     expect(hv1Actions(f)[0]).toBe('hv1 shutdown g3')
+  })
+
+  it('a rolling run’s stop step (drain) orders its queue from the same records', async () => {
+    const f = fleet()
+    await drive(f.common, f)
+    f.restart()
+    const r = await drive(f.common, f, Drain)
+    expect(r.exitCode).toBe(0)
+    expect(hv1Actions(f)).toEqual(['hv1 shutdown g3', 'hv1 shutdown g2', 'hv1 shutdown g4', 'hv1 shutdown g1'])
   })
 })

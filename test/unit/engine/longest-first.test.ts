@@ -7,7 +7,10 @@ import { listScheduleMs, orderLongestFirst, predictFleetMs, predictHostStop, UNS
 import { planHostStop, type StopOptions } from '../../../src/engine/plan.js'
 import type { Guest } from '../../../src/libvirt/types.js'
 import { NO_HISTORY, type DurationHistory } from '../../../src/state/journal/history.js'
-import { fakeUuid, hostSpec } from '../../support/fake-fleet.js'
+import { FakeClock } from '../../../src/core/clock.js'
+import { EventBus } from '../../../src/core/events.js'
+import { runRolling, type HostStep } from '../../../src/engine/rolling.js'
+import { FakeTransport, fakeUuid, hostSpec } from '../../support/fake-fleet.js'
 
 const guest = (name: string): Guest => ({
   uri: 'qemu:///system',
@@ -156,5 +159,20 @@ describe('predicted window', () => {
     // Phase 1 waits for the slower host (3 s), phase 2 too (4 s).
     expect(predictFleetMs([t1, t2], 2)).toBe(7000)
     expect(predictFleetMs([], 4)).toBe(0)
+  })
+})
+
+describe('longest-first in a rolling stop step', () => {
+  it('the run context’s history orders the stop step’s queue, as shutdown’s options do', async () => {
+    const clock = new FakeClock()
+    const transport = new FakeTransport(clock)
+    const hv1 = transport.addHost('hv1')
+    for (const [name, ms] of Object.entries(LAB)) hv1.addGuest({ name, shutdownDelayMs: ms })
+    const ctx = { transport, clock, bus: new EventBus(), runId: 'r1', command: 'drain', check: false }
+    const steps: HostStep[] = [{ kind: 'stop', options: { parallel: 2 } }]
+    const r = await clock.runUntil(runRolling([hostSpec('hv1')], { ...ctx, history: history(LAB) }, { steps }))
+    expect(r.exitCode).toBe(0)
+    expect(transport.actions()).toEqual(['hv1 shutdown g3', 'hv1 shutdown g2', 'hv1 shutdown g4', 'hv1 shutdown g1'])
+    expect(r.hosts[0]?.durationMs).toBe(6500)
   })
 })

@@ -21,7 +21,8 @@ import { renderSummary } from '../render/summary.js'
 import type { SSHConfig } from '../ssh/ssh-config.js'
 import { createSshTransport, type SshTransportOptions } from '../ssh/ssh-transport.js'
 import type { Transport } from '../ssh/transport.js'
-import { attachJournal, completedSteps, digestInventory, Journal, newRunId, readRun, resolveStateDir } from '../state/journal.js'
+import { attachJournal, completedSteps, digestInventory, Journal, loadDurationHistory, newRunId, readRun, resolveStateDir } from '../state/journal.js'
+import type { DurationHistory } from '../state/journal.js'
 import { hostKeyCheckingFlag, rollingOptionsFromFlags, type ConnectionFlagValues, type RollingFlagValues } from './flags.js'
 import { askHidden, confirmationsFor, onePromptPerFile } from './prompts.js'
 import { connectionSpec, loadSshConfigFlag, selectInventoryHosts } from './select-hosts.js'
@@ -105,9 +106,11 @@ export async function runRollingJob(req: RollingJobRequest, deps: RunDeps = {}):
       flags.confirm && ask
         ? { confirm: (b: { index: number; of: number; hosts: string[] }) => ask(`start batch ${b.index + 1}/${b.of} (${b.hosts.join(', ')})?`) }
         : {}
+    // A stop step orders its queues longest-first from the recorded durations, as `shutdown` does.
+    const history = req.steps.some((s) => s.kind === 'stop') ? { history: recordedDurations(flags) } : {}
     return runRolling(
       run.hosts,
-      { ...run.context(), forks: flags.forks },
+      { ...run.context(), forks: flags.forks, ...history },
       {
         ...planOptions,
         ...confirm,
@@ -141,6 +144,19 @@ export async function resolveRunHosts(flags: ConnectionFlagValues): Promise<{ ho
   const sshConfig = await loadSshConfigFlag(flags['ssh-config'])
   const overrides = { sshConfig, knownHosts: flags['known-hosts'], hostKeyChecking }
   return { hosts: selected.map((h) => connectionSpec(h, overrides)), ...(sshConfig ? { sshConfig } : {}) }
+}
+
+/**
+ * The durations the newest runs of the state dir recorded, for the stop planner (longest first, the predicted window).
+ * A run file that cannot be read costs its samples and one warning, never the run.
+ */
+export function recordedDurations(flags: Pick<ConnectionFlagValues, 'state-dir'>, stderr: Pick<NodeJS.WriteStream, 'write'> = process.stderr): DurationHistory {
+  const { history, skipped } = loadDurationHistory(resolveStateDir({ stateDir: flags['state-dir'] }))
+  if (skipped.length > 0) {
+    const first = skipped[0]?.error ?? ''
+    stderr.write(`virtfleet: warning: run history: ${skipped.length} unreadable run file(s) left out (${first}); see \`virtfleet runs\`\n`)
+  }
+  return history
 }
 
 /** A new journal for a run (durable, fsync'd): its header records the command, argv, options and hosts. */

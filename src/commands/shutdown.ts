@@ -1,5 +1,5 @@
 import { VirtfleetCommand } from '../cli/base.js'
-import { runFleetJob } from '../cli/assemble-run.js'
+import { recordedDurations, runFleetJob } from '../cli/assemble-run.js'
 import { changeFlags, connectionFlags, stopFlags, stopOptionsFromFlags } from '../cli/flags.js'
 import { stopHostJob } from '../engine/stop.js'
 
@@ -20,7 +20,8 @@ Each guest gets --action; if it fails or exceeds --timeout, the next --fallback 
   async run(): Promise<void> {
     const { flags } = await this.parse(Shutdown)
     const options = stopOptionsFromFlags(flags)
-    const job = stopHostJob(options)
+    // Earlier runs' durations order each host's queue longest-first and predict the run (--check prints it).
+    const job = stopHostJob({ ...options, history: recordedDurations(flags) })
     await runFleetJob(
       { command: 'shutdown', argv: this.argv, flags, options: { ...flags }, job, ...(options.barrier ? { barrier: options.barrier } : {}) },
       this.runDeps,

@@ -82,6 +82,8 @@ export interface HostReport {
   savedList?: { path: string; entries: number }
   /** Host-level steps of a rolling run or playbook, in order. */
   steps?: StepReport[]
+  /** What the durations of earlier runs predicted for this host's guest actions (stop with a history). */
+  predicted?: { durationMs: number; withoutHistory: number }
 }
 
 export interface StepReport {
@@ -113,6 +115,8 @@ export interface RunReport {
   interrupted: boolean
   summary: RunSummary
   hosts: HostReport[]
+  /** The fleet's predicted time, from its hosts' predictions. */
+  predicted?: { durationMs: number }
 }
 
 /**

@@ -10,6 +10,8 @@ import type { Clock } from '../core/clock.js'
 import type { EventBus } from '../core/events.js'
 import type { GuestReport, HostReport, RunReport } from '../core/report.js'
 import { summarize } from '../core/report.js'
+import { predictFleetMs, type HostPrediction } from './longest-first.js'
+import type { DurationHistory } from '../state/journal/history.js'
 
 export interface RunContext {
   transport: Transport
@@ -21,6 +23,8 @@ export interface RunContext {
   forks?: number
   /** Fires on Ctrl-C / SIGTERM: no new actions start; state already written stays. */
   signal?: AbortSignal
+  /** Durations earlier runs recorded, for every stop of the run that has none in its options (rolling stop steps). */
+  history?: DurationHistory
   /** Called once per host when its report is final (tier barriers stop waiting for it). */
   onHostDone?: (host: string) => void
 }
@@ -31,7 +35,9 @@ export interface HostJobContext extends RunContext {
   at(): string
 }
 
-export type HostJob = (ctx: HostJobContext) => Promise<{ guests: GuestReport[]; savedList?: { path: string; entries: number }; error?: string }>
+export type HostJob = (
+  ctx: HostJobContext,
+) => Promise<{ guests: GuestReport[]; savedList?: { path: string; entries: number }; error?: string; predicted?: HostPrediction }>
 
 export async function runFleet(hosts: HostSpec[], ctx: RunContext, job: HostJob): Promise<RunReport> {
   // Unusable connection settings (a malformed jump host) are bad input: refused before any host is touched.
@@ -41,6 +47,7 @@ export async function runFleet(hosts: HostSpec[], ctx: RunContext, job: HostJob)
   const t0 = ctx.clock.now()
   ctx.bus.emit({ type: 'run-start', command: ctx.command, runId: ctx.runId, hosts: hosts.map((h) => h.name), check: ctx.check, at: startedAt })
 
+  const predictions = new Map<string, HostPrediction>()
   const reports = await pMap(
     hosts,
     async (host): Promise<HostReport> => {
@@ -69,15 +76,17 @@ export async function runFleet(hosts: HostSpec[], ctx: RunContext, job: HostJob)
       })
       try {
         const r = await job({ ...ctx, host, session, at })
+        if (r.predicted) predictions.set(host.name, r.predicted)
+        const predicted = r.predicted ? { predicted: { durationMs: r.predicted.durationMs, withoutHistory: r.predicted.withoutHistory } } : {}
         if (lost) {
           const error = `connection lost mid-run: ${errorMessage(lost)}`
           ctx.bus.emit({ type: 'log', level: 'error', host: host.name, message: error, at: at() })
-          return finish({ status: 'unreachable', guests: r.guests, error, ...(r.savedList ? { savedList: r.savedList } : {}) })
+          return finish({ status: 'unreachable', guests: r.guests, error, ...(r.savedList ? { savedList: r.savedList } : {}), ...predicted })
         }
         const failed = r.guests.some((g) => !g.ok)
         const interrupted = r.guests.some((g) => g.outcome === 'interrupted') || (ctx.signal?.aborted ?? false)
         const status = r.error ? 'failed' : interrupted && failed ? 'interrupted' : failed ? 'partial' : 'ok'
-        return finish({ status, guests: r.guests, ...(r.error ? { error: r.error } : {}), ...(r.savedList ? { savedList: r.savedList } : {}) })
+        return finish({ status, guests: r.guests, ...(r.error ? { error: r.error } : {}), ...(r.savedList ? { savedList: r.savedList } : {}), ...predicted })
       } catch (err) {
         ctx.bus.emit({ type: 'log', level: 'error', host: host.name, message: errorMessage(err), at: at() })
         const status = err instanceof UnreachableError ? 'unreachable' : 'failed'
@@ -88,11 +97,20 @@ export async function runFleet(hosts: HostSpec[], ctx: RunContext, job: HostJob)
   )
 
   const interrupted = ctx.signal?.aborted ?? false
-  return finishRun(ctx, { startedAt, t0 }, reports, exitCodeFor(reports, interrupted))
+  // In host order, as pMap takes them (unreachable hosts have no prediction and take no slot here).
+  const inOrder = hosts.flatMap((h) => predictions.get(h.name) ?? [])
+  const predicted = inOrder.length > 0 ? { predicted: { durationMs: predictFleetMs(inOrder, Math.max(1, ctx.forks ?? 10)) } } : {}
+  return finishRun(ctx, { startedAt, t0 }, reports, exitCodeFor(reports, interrupted), predicted)
 }
 
 /** The run report, announced with run-done: shared by plain fleet runs and rolling runs. */
-export function finishRun(ctx: RunContext, started: { startedAt: string; t0: number }, hosts: HostReport[], exitCode: number): RunReport {
+export function finishRun(
+  ctx: RunContext,
+  started: { startedAt: string; t0: number },
+  hosts: HostReport[],
+  exitCode: number,
+  extra: Pick<RunReport, 'predicted'> = {},
+): RunReport {
   const endedAt = ctx.clock.wallTime().toISOString()
   const report: RunReport = {
     command: ctx.command,
@@ -105,6 +123,7 @@ export function finishRun(ctx: RunContext, started: { startedAt: string; t0: num
     interrupted: ctx.signal?.aborted ?? false,
     summary: summarize(hosts),
     hosts,
+    ...extra,
   }
   ctx.bus.emit({ type: 'run-done', report, at: endedAt })
   return report

@@ -12,6 +12,8 @@ import { guestTags, type PhaseBarrier } from './ordering.js'
 import type { ReadyProbe } from '../libvirt/readiness.js'
 import { guestOrdering } from '../inventory/guest-ordering.js'
 import type { GuestTags } from '../libvirt/describe.js'
+import type { DurationHistory } from '../state/journal/history.js'
+import { orderLongestFirst } from './longest-first.js'
 
 export const DEFAULTS = {
   action: 'shutdown' as Action,
@@ -36,6 +38,8 @@ export interface StopOptions {
   tiers?: string[]
   /** Shared by all hosts of a run when tiers are used. */
   barrier?: PhaseBarrier
+  /** Durations earlier runs recorded: queues longer than `parallel` go longest-first, and the run is predicted. */
+  history?: DurationHistory
 }
 
 export interface StopSettings {
@@ -115,6 +119,7 @@ export function planHostStop(host: HostSpec, guests: Guest[], o: StopOptions, de
     plan.targets.push({ guest: g, chain: own, ...(note ? { note } : {}), ...(tags.order !== undefined || tags.tier !== undefined ? { tags } : {}) })
     if (g.persistent) plan.save.push(g)
   }
+  if (o.history) plan.targets = orderLongestFirst(plan, o.history, o.tiers)
   return plan
 }
 

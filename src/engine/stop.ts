@@ -17,6 +17,7 @@ import type { HostJob, HostJobContext, RunContext } from './fleet.js'
 import { runFleet } from './fleet.js'
 import type { HostStopPlan, StopOptions, StopTarget } from './plan.js'
 import { planHostStop } from './plan.js'
+import { predictHostStop } from './longest-first.js'
 import type { ActionAttempt, GuestOutcome, GuestReport, RunReport } from '../core/report.js'
 import { anySignal, Semaphore } from '../core/semaphore.js'
 import { TIMER_CANCELLED } from '../core/clock.js'
@@ -41,18 +42,20 @@ export function stopHostJob(o: StopRunOptions): HostJob {
     const driver = new VirshDriver(ctx.session, { bypassCache: o.bypassCache, mode: o.mode })
     const guests = await driver.listAll(ctx.host.uris)
     const described = guestOrdering(ctx.host).useGuestTags ? await driver.describeAll(ctx.host.uris) : undefined
-    const plan = planHostStop(ctx.host, guests, o, described)
+    const history = o.history ?? ctx.history
+    const plan = planHostStop(ctx.host, guests, history ? { ...o, history } : o, described)
     ctx.bus.emit({
       type: 'host-planned',
       host: ctx.host.name,
       guests: plan.targets.map((t) => ({ uri: t.guest.uri, uuid: t.guest.uuid, name: t.guest.name, plan: t.chain })),
       at: ctx.at(),
     })
+    const predicted = history ? { predicted: predictHostStop(plan, history, o.tiers) } : {}
     const store = new SavedListStore(ctx.session, ctx.host.stateDir, o.libvirtGuestsList ?? false)
     if (ctx.check) {
       const list = await store.read()
       const inList = new Set(list.entries.map((e) => e.uuid))
-      return { guests: reportPlanOnly(plan, inList), savedList: { path: store.path, entries: list.entries.length } }
+      return { guests: reportPlanOnly(plan, inList), savedList: { path: store.path, entries: list.entries.length }, ...predicted }
     }
     // Nothing lost: the list is on the host's disk before any guest is asked to stop.
     const savedAt = ctx.at()
@@ -72,6 +75,7 @@ export function stopHostJob(o: StopRunOptions): HostJob {
       return {
         guests: [...acted, ...reportSide(plan, inList)],
         savedList: { path: store.path, entries: list.entries.length },
+        ...predicted,
       }
     } finally {
       watcher.close()

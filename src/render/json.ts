@@ -11,11 +11,11 @@ const GUEST: Shape = {
   children: { attempts: { items: ATTEMPT } },
 }
 const HOST: Shape = {
-  keys: ['host', 'status', 'error', 'durationMs', 'savedList', 'guests'],
-  children: { savedList: { keys: ['path', 'entries'] }, guests: { items: GUEST } },
+  keys: ['host', 'status', 'error', 'durationMs', 'predicted', 'savedList', 'guests'],
+  children: { savedList: { keys: ['path', 'entries'] }, predicted: { keys: ['durationMs', 'withoutHistory'] }, guests: { items: GUEST } },
 }
 const REPORT: Shape = {
-  keys: ['command', 'runId', 'check', 'startedAt', 'endedAt', 'durationMs', 'exitCode', 'interrupted', 'summary', 'hosts'],
+  keys: ['command', 'runId', 'check', 'startedAt', 'endedAt', 'durationMs', 'predicted', 'exitCode', 'interrupted', 'summary', 'hosts'],
   children: {
     summary: { keys: ['hosts', 'hostsOk', 'hostsFailed', 'hostsUnreachable', 'guests', 'guestsOk', 'guestsFailed'] },
     hosts: { items: HOST },

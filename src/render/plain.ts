@@ -5,7 +5,7 @@ import { formatDuration } from '../core/duration.js'
 import type { EventBus, FleetEvent } from '../core/events.js'
 import type { GuestRef, Verb } from '../core/report.js'
 import type { AttachedRenderer } from './types.js'
-import { exitLine, guestCountsLine, guestResultText, hostCountsLine, outcomeCounts } from './words.js'
+import { exitLine, guestCountsLine, guestResultText, hostCountsLine, outcomeCounts, predictionLine } from './words.js'
 
 const MAX_LISTED_HOSTS = 10
 
@@ -86,6 +86,7 @@ export class PlainFormatter {
             : r.status === 'ok'
               ? `${head}: no guests in ${formatDuration(r.durationMs)}`
               : `${head} after ${formatDuration(r.durationMs)}`
+        if (r.predicted) text += ` (predicted ${formatDuration(r.predicted.durationMs)})`
         if (r.error) text += `: ${r.error}`
         return [text]
       }
@@ -122,6 +123,7 @@ export class PlainFormatter {
         const r = e.report
         return [
           `run ${r.runId} ${r.interrupted ? 'interrupted' : 'done'} in ${formatDuration(r.durationMs)}${r.check ? ' (check only: nothing was changed)' : ''}`,
+          ...[predictionLine(r)].filter((x): x is string => x !== undefined),
           hostCountsLine(r),
           guestCountsLine(r),
           exitLine(r),

@@ -4,7 +4,7 @@
 import { formatDuration } from '../core/duration.js'
 import type { GuestReport, HostReport, RunReport } from '../core/report.js'
 import { renderTable } from './table.js'
-import { attemptsText, exitLine, guestCountsLine, hostCountsLine, outcomeWord } from './words.js'
+import { attemptsText, exitLine, guestCountsLine, hostCountsLine, outcomeWord, predictionLine } from './words.js'
 
 const RESET = '\u001b[0m'
 const paint = (code: string) => (on: boolean, text: string) => (on && text !== '' ? `\u001b[${code}m${text}${RESET}` : text)
@@ -60,6 +60,8 @@ export function renderSummary(report: RunReport, opts: { color: boolean }): stri
     lines.push('no hosts selected')
   }
   lines.push('')
+  const predicted = predictionLine(report)
+  if (predicted) lines.push(predicted)
   lines.push(`${hostCountsLine(report)} · ${guestCountsLine(report)}`)
   const exit = exitLine(report)
   lines.push(report.exitCode === 0 ? green(c, exit) : red(c, exit))

@@ -3,6 +3,7 @@
 import { formatDuration } from '../core/duration.js'
 import type { ActionAttempt, GuestOutcome, GuestReport, HostReport, RunReport } from '../core/report.js'
 import { exitCodeDocs } from '../core/exit-codes.js'
+import { UNSEEN_GUEST_MS } from '../engine/longest-first.js'
 
 /** Outcomes in the order counts are listed ("3 stopped, 1 destroyed, 1 failed"). */
 export const OUTCOME_ORDER: readonly GuestOutcome[] = [
@@ -97,4 +98,22 @@ export function goalWord(command: string): string {
 
 export function hostFailed(h: HostReport): boolean {
   return h.status !== 'ok' && h.status !== 'skipped'
+}
+
+/** Hosts named one by one in the prediction line; a bigger fleet is summed up (the JSON report has every host). */
+const PREDICTED_HOSTS_SHOWN = 8
+
+/**
+ * "predicted: hv1 6.5s, hv2 3.0s; fleet 6.5s" (--check) or "predicted / actual: hv1 6.5s / 6.6s; ..." (a run), from
+ * the durations earlier runs recorded; undefined when the run predicted nothing.
+ */
+export function predictionLine(r: RunReport): string | undefined {
+  if (!r.predicted) return undefined
+  const hosts = r.hosts.filter((h): h is HostReport & { predicted: NonNullable<HostReport['predicted']> } => h.predicted !== undefined)
+  const pair = (predicted: number, actual: number) => (r.check ? formatDuration(predicted) : `${formatDuration(predicted)} / ${formatDuration(actual)}`)
+  const shown = hosts.slice(0, PREDICTED_HOSTS_SHOWN).map((h) => `${h.host} ${pair(h.predicted.durationMs, h.durationMs)}`)
+  if (hosts.length > PREDICTED_HOSTS_SHOWN) shown.push(`${hosts.length - PREDICTED_HOSTS_SHOWN} more hosts`)
+  const unseen = hosts.reduce((n, h) => n + h.predicted.withoutHistory, 0)
+  const note = unseen > 0 ? ` (${unseen} guest${unseen === 1 ? '' : 's'} without a recorded duration, counted as ${formatDuration(UNSEEN_GUEST_MS)} each)` : ''
+  return `${r.check ? 'predicted' : 'predicted / actual'}: ${shown.join(', ')}; fleet ${pair(r.predicted.durationMs, r.durationMs)}${note}`
 }

@@ -132,21 +132,24 @@ const guestReport = obj(
 const stepReport = obj({ step: str, status: oneOf('ok', 'failed', 'skipped'), durationMs: num }, { error: str, detail: str })
 const hostReport = obj(
   { host: str, status: oneOf(...HOST_STATUSES), durationMs: num, guests: arrayOf(guestReport) },
-  { error: str, savedList: obj({ path: str, entries: count }), steps: arrayOf(stepReport) },
+  { error: str, savedList: obj({ path: str, entries: count }), steps: arrayOf(stepReport), predicted: obj({ durationMs: num, withoutHistory: count }) },
 )
 const summary = obj({ hosts: count, hostsOk: count, hostsFailed: count, hostsUnreachable: count, guests: count, guestsOk: count, guestsFailed: count })
-const runReport = obj({
-  command: str,
-  runId: str,
-  check: bool,
-  startedAt: time,
-  endedAt: time,
-  durationMs: num,
-  exitCode: int(0, 255),
-  interrupted: bool,
-  summary,
-  hosts: arrayOf(hostReport),
-})
+const runReport = obj(
+  {
+    command: str,
+    runId: str,
+    check: bool,
+    startedAt: time,
+    endedAt: time,
+    durationMs: num,
+    exitCode: int(0, 255),
+    interrupted: bool,
+    summary,
+    hosts: arrayOf(hostReport),
+  },
+  { predicted: obj({ durationMs: num }) },
+)
 
 const hostEvent = (extra: Record<string, Check> = {}, optional: Record<string, Check> = {}) => obj({ host: str, at: time, ...extra }, optional)
 const EVENT_CHECKS: Record<FleetEvent['type'], Check> = {

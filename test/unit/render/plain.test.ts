@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { attachPlainLog } from '../../../src/render/plain.js'
-import { EventBus, events } from './scenario.js'
+import { formatDuration } from '../../../src/core/duration.js'
+import { EventBus, events, h1Report, runReport } from './scenario.js'
 
 const T = '2026-11-25T03:18'
 
@@ -104,5 +105,16 @@ describe('plain log', () => {
     bus.emit({ type: 'run-start', command: 'shutdown', runId: 'r1', hosts: ['h1'], check: true, at: `${T}:00.000Z` })
     bus.emit({ type: 'log', level: 'info', message: 'nothing to do', at: `${T}:00.001Z` })
     expect(lines).toEqual([`${T}:00.000Z run r1: shutdown --check on 1 host (h1)`, `${T}:00.001Z run info: nothing to do`])
+  })
+
+  it('a predicted run: each host line says what was predicted, the run lines end with predicted against actual', () => {
+    const bus = new EventBus()
+    const lines: string[] = []
+    attachPlainLog(bus, (l) => lines.push(l))
+    const report = { ...runReport, hosts: [{ ...h1Report, predicted: { durationMs: 30_000, withoutHistory: 0 } }], predicted: { durationMs: 30_000 } }
+    bus.emit({ type: 'host-done', host: 'h1', report: report.hosts[0]!, at: `${T}:31.000Z` })
+    bus.emit({ type: 'run-done', report, at: `${T}:35.000Z` })
+    expect(lines[0]).toMatch(/h1 done: .* in \d.*s \(predicted 30\.0s\)$/)
+    expect(lines).toContain(`${T}:35.000Z predicted / actual: h1 30.0s / ${formatDuration(h1Report.durationMs)}; fleet 30.0s / 35.0s`)
   })
 })

@@ -52,4 +52,31 @@ describe('renderSummary', () => {
     expect(out.split('\n')[0]).toBe('shutdown --check · run r-20261125-031800 · 35.0s')
     expect(out.split('\n').at(-1)).toBe('exit 0: success: every selected guest reached the wanted state')
   })
+
+  it('shows predicted against actual per host and for the fleet when the run was predicted, above the totals', () => {
+    const predicted = {
+      ...runReport,
+      predicted: { durationMs: 31_000 },
+      hosts: runReport.hosts.map((h) =>
+        h.host === 'h3' ? h : { ...h, predicted: { durationMs: h.host === 'h1' ? 30_000 : 2000, withoutHistory: h.host === 'h2' ? 1 : 0 } },
+      ),
+    }
+    const lines = renderSummary(predicted, { color: false }).split('\n')
+    expect(lines.at(-3)).toBe(
+      'predicted / actual: h1 30.0s / 34.2s, h2 2.0s / 3.6s; fleet 31.0s / 35.0s (1 guest without a recorded duration, counted as 30.0s each)',
+    )
+    expect(renderSummary(runReport, { color: false })).not.toContain('predicted')
+  })
+
+  it('names at most eight hosts in the prediction line, then how many more', () => {
+    const many = Array.from({ length: 10 }, (_, i) => ({
+      host: `hv${i}`,
+      status: 'ok' as const,
+      durationMs: 1000,
+      guests: [],
+      predicted: { durationMs: 1000, withoutHistory: 0 },
+    }))
+    const text = renderSummary({ ...runReport, check: true, hosts: many, predicted: { durationMs: 1000 } }, { color: false })
+    expect(text).toContain('predicted: hv0 1.0s, hv1 1.0s, hv2 1.0s, hv3 1.0s, hv4 1.0s, hv5 1.0s, hv6 1.0s, hv7 1.0s, 2 more hosts; fleet 1.0s\n')
+  })
 })

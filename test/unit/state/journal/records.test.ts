@@ -43,4 +43,16 @@ describe('record schema', () => {
   it('checks a run report on its own', () => {
     expect(runReportProblem({})).toBe('report.command: missing')
   })
+
+  it('accepts a report with predicted durations (host and fleet) and refuses a malformed one', () => {
+    const [host] = sampleRecords().flatMap((r) => (r.type === 'event' && r.event.type === 'host-done' ? [r.event] : []))
+    expect(host).toBeDefined()
+    const predicted = { ...host!, report: { ...host!.report, predicted: { durationMs: 6500, withoutHistory: 0 } } }
+    expect(recordProblem({ type: 'event', event: predicted })).toBeUndefined()
+    const bad = { ...host!, report: { ...host!.report, predicted: { durationMs: 'soon', withoutHistory: 0 } } }
+    expect(recordProblem({ type: 'event', event: bad })).toMatch(/report\.predicted\.durationMs/)
+    const [done] = sampleRecords().flatMap((r) => (r.type === 'event' && r.event.type === 'run-done' ? [r.event] : []))
+    expect(runReportProblem({ ...done!.report, predicted: { durationMs: 6500 } })).toBeUndefined()
+    expect(runReportProblem({ ...done!.report, predicted: {} })).toBe('report.predicted.durationMs: missing')
+  })
 })

@@ -35,7 +35,8 @@ export interface CliResult {
 
 export class Lab {
   readonly dir: string
-  readonly stateDir: string
+  /** The control machine's journal dir for `cli()`: a new one at every `up()`, so no test sees another's run history. */
+  stateDir: string
   private readonly env: NodeJS.ProcessEnv
 
   constructor(readonly o: LabOptions) {
@@ -65,10 +66,12 @@ export class Lab {
   }
 
   /**
-   * Start (or reconcile: every numbered guest running again, the off guest off) the lab, and empty every host's
-   * saved list, so that each test starts from the same hosts whatever the test before it left behind.
+   * Start (or reconcile: every numbered guest running again, the off guest off) the lab, empty every host's saved
+   * list and start a new journal dir, so that each test starts from the same hosts and no recorded durations
+   * (which order stop queues longest-first) whatever the test before it left behind.
    */
   up(fresh = false): void {
+    this.stateDir = mkdtempSync(join(tmpdir(), `vf-e2e-${this.o.name}-`))
     this.reconcile(fresh)
     for (let h = 1; h <= this.o.hosts; h++) this.ssh(`h${h}`, 'rm -f /var/lib/virtfleet/saved-guests.json')
   }

@@ -171,7 +171,7 @@ async function executeStopPlan(
         const action = t.chain[index] as Action
         const budgetLive = !budget.signal.aborted
         const r = await attempt(ctx, driver, watcher, t.guest, action, reason, {
-          timeoutMs: requestOnly && action === 'shutdown' ? 0 : settings.timeoutMs,
+          timeoutMs: requestOnly && action === 'shutdown' ? 0 : stepTimeoutMs(action, settings.timeoutMs),
           cut: budgetLive ? budget.signal : undefined,
           interrupt,
         })
@@ -209,6 +209,15 @@ async function executeStopPlan(
     budgetTimer.abort(TIMER_CANCELLED)
   }
 }
+
+/**
+ * destroy is the last resort, and libvirt bounds it itself (SIGTERM, up to 10 s, then SIGKILL): cutting it at a
+ * short --timeout meant for ACPI would leave a guest half-killed and reported still running on a loaded host.
+ */
+export const DESTROY_MIN_MS = 30_000
+
+/** The time one attempt of `action` gets: --timeout, but never less than DESTROY_MIN_MS for destroy. */
+export const stepTimeoutMs = (action: Action, timeoutMs: number): number => (action === 'destroy' ? Math.max(timeoutMs, DESTROY_MIN_MS) : timeoutMs)
 
 interface AttemptLimits {
   timeoutMs: number

@@ -238,6 +238,49 @@ describe('step timeouts are exact (one deadline from the moment of the request)'
   })
 })
 
+describe('destroy, the last resort, is not cut by a short --timeout', () => {
+  it('a destroy that takes 12 s on a loaded host (libvirt: SIGTERM, then SIGKILL) completes under --timeout 4s', async () => {
+    const clock = new FakeClock()
+    const fake = new FakeTransport(clock)
+    fake.addHost('hv1').addGuest({ name: 'g1', shutdownDelayMs: 'ignore' })
+    const transport = slowVerb(fake, clock, 'destroy', 12_000)
+    const r = await clock.runUntil(
+      runStop(
+        [hostSpec('hv1')],
+        { transport, clock, bus: new EventBus(), runId: 'r', command: 'shutdown', check: false },
+        { timeoutMs: 4000, fallback: ['destroy'] },
+      ),
+    )
+    const g = byName(r).g1
+    expect(g?.attempts.map((a) => [a.action, a.result, a.durationMs])).toEqual([
+      ['shutdown', 'timeout', 4000],
+      ['destroy', 'ok', 12_000],
+    ])
+    expect(g?.outcome).toBe('destroyed')
+    expect(r.exitCode).toBe(0)
+  })
+
+  it('a destroy that hangs is still cut, at 30 s', async () => {
+    const clock = new FakeClock()
+    const fake = new FakeTransport(clock)
+    fake.addHost('hv1').addGuest({ name: 'g1', shutdownDelayMs: 'ignore' })
+    const transport = slowVerb(fake, clock, 'destroy', 600_000)
+    const r = await clock.runUntil(
+      runStop(
+        [hostSpec('hv1')],
+        { transport, clock, bus: new EventBus(), runId: 'r', command: 'shutdown', check: false },
+        { timeoutMs: 4000, fallback: ['destroy'] },
+      ),
+    )
+    const g = byName(r).g1
+    expect(g?.attempts.map((a) => [a.action, a.result, a.durationMs])).toEqual([
+      ['shutdown', 'timeout', 4000],
+      ['destroy', 'timeout', 30_000],
+    ])
+    expect(g?.outcome).toBe('still-running')
+  })
+})
+
 describe('step timeouts are exact for suspend', () => {
   it('a managedsave cut at its deadline is reported at the deadline, not after the (slow) job abort', async () => {
     const clock = new FakeClock()

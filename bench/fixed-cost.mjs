@@ -1,4 +1,4 @@
-// `npm run bench -- --fixed-cost [--runs N] [--dir D] [--base-port P] [--qemu-lab D2]`: virtfleet's fixed cost on one
+// `npm run bench -- --fixed-cost [--runs N] [--dir D] [--base-port P] [--vs CHECKOUT] [--qemu-lab D2]`: virtfleet's fixed cost on one
 // real lab host (sshd + libvirtd). (a) process start -> first guest action, with its parts from the run journal, on the
 // test driver (instant shutdowns); (b) with --qemu-lab, libvirt's Stopped event -> the guest recorded off, on real QEMU
 // guests of a lab the caller brought up (`virsh event --timestamp` runs on the host alongside). Medians over N runs.
@@ -39,10 +39,10 @@ const sshArgs = (dir, port) => [
 ]
 
 /** Run the built CLI once; t0 is read just before the process is spawned (its start-up is part of the figure). */
-function runCli(args) {
+function runCli(args, root = REPO) {
   return new Promise((resolve, reject) => {
     const t0 = Date.now()
-    const child = spawn(process.execPath, [join(REPO, 'bin', 'run.js'), ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [join(root, 'bin', 'run.js'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     let err = ''
     child.stdout.on('data', (d) => (out += d))
@@ -67,10 +67,10 @@ function journalTimes(stateDir) {
 }
 
 /** Shutdown once with --json and a fresh local state dir; returns the report and the journal's event times. */
-async function shutdownOnce(inventory, extra = []) {
+async function shutdownOnce(inventory, extra = [], root = REPO) {
   const stateDir = mkdtempSync(join(tmpdir(), 'vf-fc-'))
   try {
-    const r = await runCli(['shutdown', '-i', inventory, '--json', '--parallel', '4', '--state-dir', stateDir, ...extra])
+    const r = await runCli(['shutdown', '-i', inventory, '--json', '--parallel', '4', '--state-dir', stateDir, ...extra], root)
     if (r.code !== 0) throw new Error(`shutdown exited ${r.code}: ${r.err.trim().slice(-500)}`)
     return { ...r, report: JSON.parse(r.out), times: journalTimes(stateDir) }
   } finally {
@@ -80,7 +80,10 @@ async function shutdownOnce(inventory, extra = []) {
 
 const attemptsOf = (report) => report.hosts.flatMap((h) => h.guests.flatMap((g) => g.attempts.map((a) => ({ guest: g.name, ...a }))))
 
-/** (a) on the test driver: every part of the way from process start to the first guest action. */
+/**
+ * (a) on the test driver: every part of the way from process start to the first guest action. With --vs DIR (another
+ * built checkout), each run is followed by one of DIR's CLI on the same host: paired runs, as the machine's load drifts.
+ */
 async function fixedCost(argv, log) {
   const dir = opt(argv, '--dir', join(REPO, '.lab-fixed-cost'))
   const port = Number(opt(argv, '--base-port', '2381'))
@@ -110,7 +113,9 @@ async function fixedCost(argv, log) {
       '',
     ].join('\n'),
   })
+  const vs = opt(argv, '--vs')
   const rows = []
+  const vsRows = []
   try {
     for (let i = 0; i < 50 && ssh(`ps -eo args | grep -c '^virsh -c ${TEST_URI} event' || true`).trim() === '0'; i++) execFileSync('sleep', ['0.1'])
     const define = GUESTS.map(
@@ -121,28 +126,27 @@ async function fixedCost(argv, log) {
     // The default test driver also has its own running guest ("test"): it is stopped too, which is fine.
     const startAll = `for n in ${GUESTS.join(' ')} test; do virsh -c ${TEST_URI} start "$n" >/dev/null 2>&1; done; rm -f /var/lib/virtfleet/saved-guests.json; true`
     for (let i = 0; i <= runs; i++) {
-      ssh(startAll)
-      const { t0, t1, report, times } = await shutdownOnce(inventory)
-      const firstAction = Math.min(...attemptsOf(report).map((a) => Date.parse(a.startedAt)))
-      const row = {
-        total: firstAction - t0,
-        boot: times['run-start'] - t0,
-        connect: times['host-connected'] - times['host-start'],
-        listing: times['host-planned'] - times['host-connected'],
-        savedList: (times['saved-list-written'] ?? NaN) - times['host-planned'],
-        toAction: firstAction - (times['saved-list-written'] ?? times['host-planned']),
-        wall: t1 - t0,
-      }
-      if (i === 0) log(`  warm-up: ${JSON.stringify(row)}`)
-      else {
-        rows.push(row)
-        log(`  run ${i}: ${JSON.stringify(row)}`)
+      for (const [root, into, tag] of [[REPO, rows, 'this'], ...(vs ? [[vs, vsRows, 'vs']] : [])]) {
+        ssh(startAll)
+        const { t0, t1, report, times } = await shutdownOnce(inventory, [], root)
+        const firstAction = Math.min(...attemptsOf(report).map((a) => Date.parse(a.startedAt)))
+        const row = {
+          total: firstAction - t0,
+          boot: times['run-start'] - t0,
+          connect: times['host-connected'] - times['host-start'],
+          listing: times['host-planned'] - times['host-connected'],
+          savedList: (times['saved-list-written'] ?? NaN) - times['host-planned'],
+          toAction: firstAction - (times['saved-list-written'] ?? times['host-planned']),
+          wall: t1 - t0,
+        }
+        log(`  ${i === 0 ? 'warm-up' : `run ${i}`} ${tag}: ${JSON.stringify(row)}`)
+        if (i > 0) into.push(row)
       }
     }
   } finally {
     holder.kill()
   }
-  return rows
+  return { rows, vsRows, vs }
 }
 
 /** (b) on a QEMU lab host: libvirt's Stopped event (virsh's own timestamp) -> the attempt's recorded end. */
@@ -152,49 +156,62 @@ async function stopLatency(argv, log) {
   const inventory = join(dir, 'inventory.yml')
   const port = Number(/port: (\d+)/.exec(readFileSync(inventory, 'utf8'))?.[1])
   const ssh = (cmd) => execFileSync('ssh', [...sshArgs(dir, port), cmd], { encoding: 'utf8' })
+  const vs = opt(argv, '--vs')
   const lags = []
-  for (let i = 1; i <= runs; i++) {
-    let events = ''
-    const watch = spawn('ssh', [...sshArgs(dir, port), 'virsh -c qemu:///system event --all --loop --timestamp'], { stdio: ['ignore', 'pipe', 'ignore'] })
-    watch.stdout.on('data', (d) => (events += d))
-    execFileSync('sleep', ['1'])
-    let report
-    try {
-      report = (await shutdownOnce(inventory, ['--limit', 'h1', '--persistent-only'])).report
-    } finally {
-      watch.kill()
+  const vsLags = []
+  for (let i = 1; i <= runs; i++)
+    for (const [root, into, tag] of [[REPO, lags, 'this'], ...(vs ? [[vs, vsLags, 'vs']] : [])]) {
+      let events = ''
+      const watch = spawn('ssh', [...sshArgs(dir, port), 'virsh -c qemu:///system event --all --loop --timestamp'], { stdio: ['ignore', 'pipe', 'ignore'] })
+      watch.stdout.on('data', (d) => (events += d))
+      execFileSync('sleep', ['1'])
+      let report
+      try {
+        report = (await shutdownOnce(inventory, ['--limit', 'h1', '--persistent-only'], root)).report
+      } finally {
+        watch.kill()
+      }
+      const stopped = new Map()
+      for (const m of events.matchAll(/^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)\+0000: event 'lifecycle' for domain '(.*)': Stopped/gm))
+        stopped.set(m[2], Date.parse(`${m[1].replace(' ', 'T')}Z`))
+      const ok = attemptsOf(report).filter((a) => a.action === 'shutdown' && a.result === 'ok')
+      for (const a of ok) {
+        const lag = Date.parse(a.endedAt) - (stopped.get(a.guest) ?? NaN)
+        into.push(lag)
+        log(`  run ${i} ${tag}: ${a.guest} recorded off ${lag} ms after Stopped (shutdown took ${a.durationMs} ms)`)
+      }
+      // Bring the guests back and give them time to boot far enough to answer ACPI again.
+      ssh(`for d in $(virsh list --all --name --state-shutoff); do virsh start "$d" >/dev/null; done`)
+      execFileSync('sleep', ['15'])
     }
-    const stopped = new Map()
-    for (const m of events.matchAll(/^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)\+0000: event 'lifecycle' for domain '(.*)': Stopped/gm))
-      stopped.set(m[2], Date.parse(`${m[1].replace(' ', 'T')}Z`))
-    const ok = attemptsOf(report).filter((a) => a.action === 'shutdown' && a.result === 'ok')
-    for (const a of ok) {
-      const lag = Date.parse(a.endedAt) - (stopped.get(a.guest) ?? NaN)
-      lags.push(lag)
-      log(`  run ${i}: ${a.guest} recorded off ${lag} ms after Stopped (shutdown took ${a.durationMs} ms)`)
-    }
-    // Bring the guests back and give them time to boot far enough to answer ACPI again.
-    ssh(`for d in $(virsh list --all --name --state-shutoff); do virsh start "$d" >/dev/null; done`)
-    execFileSync('sleep', ['15'])
-  }
-  return lags
+  return { lags, vsLags }
 }
 
 export async function benchFixedCost(argv, log) {
-  const out = { a: [], b: [] }
-  if (!argv.includes('--only-events')) out.a = await fixedCost(argv, log)
-  if (opt(argv, '--qemu-lab')) out.b = await stopLatency(argv, log)
+  const out = { a: [], vsA: [], b: [], vsB: [] }
+  if (!argv.includes('--only-events')) {
+    const r = await fixedCost(argv, log)
+    Object.assign(out, { a: r.rows, vsA: r.vsRows, vs: r.vs })
+  }
+  if (opt(argv, '--qemu-lab')) {
+    const r = await stopLatency(argv, log)
+    Object.assign(out, { b: r.lags, vsB: r.vsLags, vs: opt(argv, '--vs') })
+  }
   return out
 }
 
-export function printFixedCost({ a, b }) {
+export function printFixedCost({ a, vsA, vs, b, vsB }) {
   const ms = (x) => (Number.isFinite(x) ? `${Math.round(x)} ms` : '-')
   const lines = []
+  const stat = (xs) => `${ms(median(xs)).padStart(8)} (${ms(Math.min(...xs))} - ${ms(Math.max(...xs))})`.padEnd(30)
   if (a.length > 0) {
-    lines.push(`process start -> first guest action (median of ${a.length} runs; min-max):`)
+    lines.push(`process start -> first guest action, median (min - max) of ${a.length} runs${vs ? `, paired with ${vs}` : ''}:`)
+    lines.push(`  ${'part'.padEnd(10)} ${'this checkout'.padEnd(30)}${vs ? `${'vs'.padEnd(30)}median of this - vs` : ''}`)
     for (const k of ['total', 'boot', 'connect', 'listing', 'savedList', 'toAction', 'wall']) {
       const xs = a.map((r) => r[k])
-      lines.push(`  ${k.padEnd(10)} ${ms(median(xs)).padStart(8)}   (${ms(Math.min(...xs))} - ${ms(Math.max(...xs))})`)
+      const ys = vsA.map((r) => r[k])
+      const diff = vs ? ms(median(xs.map((x, i) => x - ys[i]))) : ''
+      lines.push(`  ${k.padEnd(10)} ${stat(xs)}${vs ? stat(ys) + diff : ''}`)
     }
   }
   if (b.length > 0)

@@ -1,7 +1,8 @@
-// `npm run bench -- --fixed-cost [--runs N] [--dir D] [--base-port P] [--vs CHECKOUT] [--qemu-lab D2]`: virtfleet's fixed cost on one
-// real lab host (sshd + libvirtd). (a) process start -> first guest action, with its parts from the run journal, on the
-// test driver (instant shutdowns); (b) with --qemu-lab, libvirt's Stopped event -> the guest recorded off, on real QEMU
-// guests of a lab the caller brought up (`virsh event --timestamp` runs on the host alongside). Medians over N runs.
+// `npm run bench -- --fixed-cost [--runs N] [--dir D] [--base-port P] [--vs CHECKOUT] [--qemu-lab D2] [--only-events]`:
+// virtfleet's fixed cost on one real lab host (sshd + libvirtd). (a) process start -> first guest action, with its
+// parts from the run journal, on the test driver (instant shutdowns); (b) with --qemu-lab, libvirt's Stopped event ->
+// the guest recorded off, on the QEMU guests of a lab the caller brought up (`virsh event --timestamp` runs alongside).
+// Medians over N runs; --vs pairs every run with another built checkout's. See docs/bench.md.
 
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
@@ -155,7 +156,6 @@ async function stopLatency(argv, log) {
   const runs = Number(opt(argv, '--runs', '3'))
   const inventory = join(dir, 'inventory.yml')
   const port = Number(/port: (\d+)/.exec(readFileSync(inventory, 'utf8'))?.[1])
-  const ssh = (cmd) => execFileSync('ssh', [...sshArgs(dir, port), cmd], { encoding: 'utf8' })
   const vs = opt(argv, '--vs')
   const lags = []
   const vsLags = []
@@ -180,9 +180,8 @@ async function stopLatency(argv, log) {
         into.push(lag)
         log(`  run ${i} ${tag}: ${a.guest} recorded off ${lag} ms after Stopped (shutdown took ${a.durationMs} ms)`)
       }
-      // Bring the guests back and give them time to boot far enough to answer ACPI again.
-      ssh(`for d in $(virsh list --all --name --state-shutoff); do virsh start "$d" >/dev/null; done`)
-      execFileSync('sleep', ['15'])
+      // Bring the guests back: the lab's `up` starts them and waits until each answers ACPI again.
+      execFileSync('bash', [join(REPO, 'lab', 'lab.sh'), 'up', '--dir', dir], { stdio: ['ignore', 'ignore', 'inherit'] })
     }
   return { lags, vsLags }
 }
@@ -214,8 +213,9 @@ export function printFixedCost({ a, vsA, vs, b, vsB }) {
       lines.push(`  ${k.padEnd(10)} ${stat(xs)}${vs ? stat(ys) + diff : ''}`)
     }
   }
-  if (b.length > 0)
-    lines.push(`Stopped event -> recorded off (median of ${b.length} guests): ${ms(median(b))}   (${ms(Math.min(...b))} - ${ms(Math.max(...b))})`)
+  if (b.length > 0) lines.push(`Stopped event -> recorded off, median (min - max) of ${b.length} guests: ${stat(b)}`)
+  if (vsB.length > 0) lines.push(`  the same with ${vs}, ${vsB.length} guests: ${stat(vsB)}`)
   console.log(lines.join('\n'))
-  return a.length === 0 || median(a.map((r) => r.total)) <= 500
+  // The issue's targets: first action within 0.5 s of process start, a guest recorded off within 50 ms of Stopped.
+  return (a.length === 0 || median(a.map((r) => r.total)) <= 500) && (b.length === 0 || median(b) <= 50)
 }

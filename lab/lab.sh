@@ -303,6 +303,9 @@ ensure_namespace() {
     nsenter -t "$pid" -m -- mount --bind "$hd/fs/${m%%:*}" "${m#*:}"
   done
   nsenter -t "$pid" -m -- mount --bind "$hd/boot_id" /proc/sys/kernel/random/boot_id
+  # sshd runs every command through root's bash, which reads ~/.bashrc when started by sshd: the control machine's
+  # (pyenv init and the like) would cost each remote command seconds under load. A hypervisor's root has its own.
+  if [ -f /root/.bashrc ]; then : > "$hd/bashrc"; nsenter -t "$pid" -m -- mount --bind "$hd/bashrc" /root/.bashrc; fi
   rm -rf "${hd:?}/fs/run/"*  # a fresh /run, as after boot
 }
 

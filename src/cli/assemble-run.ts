@@ -12,9 +12,7 @@ import type { RunReport } from '../core/report.js'
 import type { HostSpec } from '../inventory/types.js'
 import { runFleet, type HostJob, type RunContext } from '../engine/fleet.js'
 import type { PhaseBarrier } from '../engine/ordering.js'
-import { planRolling, runRolling, type HostStep, type PlanOptions, type RollingOptions } from '../engine/rolling.js'
-import { planOnlyReport } from '../engine/rolling/check.js'
-import { formatRollingPlan, rollingPlanToJson } from '../render/rolling-plan.js'
+import type { HostStep, PlanOptions, RollingOptions } from '../engine/rolling.js'
 import { attachRenderer, chooseRenderer, isCI } from '../render/choose.js'
 import { reportToJson } from '../render/json.js'
 import { renderSummary } from '../render/summary.js'
@@ -81,6 +79,12 @@ export async function runFleetJob(req: FleetJobRequest, deps: RunDeps = {}): Pro
  */
 export async function runRollingJob(req: RollingJobRequest, deps: RunDeps = {}): Promise<RunReport> {
   const { flags } = req
+  // The rolling engine (every host step) is loaded by the commands that use it only, not by every run's start.
+  const [{ planRolling, runRolling }, { planOnlyReport }, { formatRollingPlan, rollingPlanToJson }] = await Promise.all([
+    import('../engine/rolling.js'),
+    import('../engine/rolling/check.js'),
+    import('../render/rolling-plan.js'),
+  ])
   const planOptions: PlanOptions = { steps: req.steps, ...rollingOptionsFromFlags(flags), ...req.rolling }
   // --check prints the plan (batches, hosts, steps with their options): pure, nothing is connected to.
   if (flags.check) {
@@ -187,9 +191,9 @@ async function withOpenRun(req: RunRequest, deps: RunDeps, body: (run: OpenRun) 
   const stdout = deps.stdout ?? process.stdout
   const connectTimeoutMs = parseDuration(req.flags['connect-timeout'], '--connect-timeout')
   const resolved = req.hosts ? { hosts: req.hosts, sshConfig: req.sshConfig } : await resolveRunHosts(req.flags)
-  const signals = deps.trapSignals === false ? undefined : trapSignals()
   const bus = new EventBus()
-  const rendered = attachOutput(bus, req.flags, stdout)
+  const rendered = (await attachOutput(bus, req.flags, stdout)).done
+  const signals = deps.trapSignals === false ? undefined : trapSignals()
   let transport: Transport | undefined
   let owned: Journal | undefined
   const run: OpenRun = {
@@ -226,9 +230,9 @@ async function withOpenRun(req: RunRequest, deps: RunDeps, body: (run: OpenRun) 
   }
 }
 
-function attachOutput(bus: EventBus, flags: Pick<ConnectionFlagValues, 'json' | 'output'>, stdout: NodeJS.WriteStream): Promise<void> {
+function attachOutput(bus: EventBus, flags: Pick<ConnectionFlagValues, 'json' | 'output'>, stdout: NodeJS.WriteStream): Promise<{ done: Promise<void> }> {
   const live = flags.output === 'tree' ? 'tree' : flags.output === 'plain' ? 'plain' : chooseRenderer({ json: flags.json, isTTY: !!stdout.isTTY, ci: isCI() })
-  return attachRenderer(flags.json ? 'silent' : live, bus, stdout).done
+  return attachRenderer(flags.json ? 'silent' : live, bus, stdout)
 }
 
 function makeTransport(readyTimeoutMs: number, sshConfig: SSHConfig | undefined, deps: RunDeps): Transport {

@@ -40,37 +40,40 @@ export async function runStop(hosts: HostSpec[], ctx: RunContext, o: StopRunOpti
 export function stopHostJob(o: StopRunOptions): HostJob {
   return async (ctx) => {
     const driver = new VirshDriver(ctx.session, { bypassCache: o.bypassCache, mode: o.mode })
-    const guests = await driver.listAll(ctx.host.uris)
-    const described = guestOrdering(ctx.host).useGuestTags ? await driver.describeAll(ctx.host.uris) : undefined
-    const history = o.history ?? ctx.history
-    const plan = planHostStop(ctx.host, guests, history ? { ...o, history } : o, described)
-    ctx.bus.emit({
-      type: 'host-planned',
-      host: ctx.host.name,
-      guests: plan.targets.map((t) => ({ uri: t.guest.uri, uuid: t.guest.uuid, name: t.guest.name, plan: t.chain })),
-      at: ctx.at(),
-    })
-    const predicted = history ? { predicted: predictHostStop(plan, history, o.tiers) } : {}
     const store = new SavedListStore(ctx.session, ctx.host.stateDir, o.libvirtGuestsList ?? false)
-    if (ctx.check) {
-      const list = await store.read()
-      const inList = new Set(list.entries.map((e) => e.uuid))
-      return { guests: reportPlanOnly(plan, inList), savedList: { path: store.path, entries: list.entries.length }, ...predicted }
-    }
-    // Nothing lost: the list is on the host's disk before any guest is asked to stop.
-    const savedAt = ctx.at()
-    const list = await store.update((l) =>
-      mergeEntries(
-        l,
-        plan.save.map((g) => ({ uri: g.uri, uuid: g.uuid, name: g.name, action: plan.settings.action, savedAt, runId: ctx.runId })),
-      ),
-    )
-    ctx.bus.emit({ type: 'saved-list-written', host: ctx.host.name, path: store.path, entries: list.entries.length, at: ctx.at() })
-    const inList = new Set(list.entries.map((e) => e.uuid))
-
     const watcher = new StateWatcher(driver, ctx.clock, o.pollMs)
-    if (plan.targets.length > 0) watcher.start(ctx.host.uris)
+    // The listing, the saved list's current content and the event stream need nothing from each other: one round
+    // trip for all three (channels of one connection), the stream ready before any guest is asked to stop.
+    if (!ctx.check) watcher.start(ctx.host.uris)
     try {
+      const [guests, described, saved] = await Promise.all([
+        driver.listAll(ctx.host.uris),
+        guestOrdering(ctx.host).useGuestTags ? driver.describeAll(ctx.host.uris) : undefined,
+        store.read(),
+      ])
+      const history = o.history ?? ctx.history
+      const plan = planHostStop(ctx.host, guests, history ? { ...o, history } : o, described)
+      ctx.bus.emit({
+        type: 'host-planned',
+        host: ctx.host.name,
+        guests: plan.targets.map((t) => ({ uri: t.guest.uri, uuid: t.guest.uuid, name: t.guest.name, plan: t.chain })),
+        at: ctx.at(),
+      })
+      const predicted = history ? { predicted: predictHostStop(plan, history, o.tiers) } : {}
+      if (ctx.check) {
+        const inList = new Set(saved.entries.map((e) => e.uuid))
+        return { guests: reportPlanOnly(plan, inList), savedList: { path: store.path, entries: saved.entries.length }, ...predicted }
+      }
+      // Nothing lost: the list is on the host's disk before any guest is asked to stop.
+      const savedAt = ctx.at()
+      const list = await store.update((l) =>
+        mergeEntries(
+          l,
+          plan.save.map((g) => ({ uri: g.uri, uuid: g.uuid, name: g.name, action: plan.settings.action, savedAt, runId: ctx.runId })),
+        ),
+      )
+      ctx.bus.emit({ type: 'saved-list-written', host: ctx.host.name, path: store.path, entries: list.entries.length, at: ctx.at() })
+      const inList = new Set(list.entries.map((e) => e.uuid))
       const acted = await executeStopPlan(ctx, plan, driver, watcher, inList, o)
       return {
         guests: [...acted, ...reportSide(plan, inList)],

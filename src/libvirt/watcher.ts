@@ -1,5 +1,6 @@
 // Waits for guests to reach a state. Completion comes from one `virsh event --all --loop` stream per host and URI;
 // a slow domstate poll is only the safety net (lost events, a stream that could not start). No fixed sleeps.
+// A Stopped event settles a wait for 'off' by itself (no domstate round trip, which costs 100+ ms per guest).
 // A lost connection ends every wait at once with 'lost': nothing more can be learned about the host's guests.
 
 import { TIMER_CANCELLED, type Clock } from '../core/clock.js'
@@ -20,11 +21,18 @@ interface Waiter {
   want: Want
   resolve: (r: WaitResult) => void
   checking: boolean
+  /** An event arrived while a state read was in flight. */
+  again?: boolean
 }
 
 export function reached(state: GuestState | undefined, want: Want): boolean {
   if (want === 'off') return state === undefined || state === 'shut off' || state === 'crashed'
   return state !== undefined && isActive(state) && state !== 'in shutdown' && state !== 'paused'
+}
+
+/** A lifecycle event that by itself means a wait for `want` is over (others are confirmed with domstate). */
+export function settlesOff(event: string, want: Want): boolean {
+  return want === 'off' && event === 'Stopped'
 }
 
 export class StateWatcher {
@@ -65,15 +73,29 @@ export class StateWatcher {
   private onLine(uri: string, line: string): void {
     const ev = parseEventLine(line)
     if (!ev) return
-    for (const w of this.waiters) if (w.uri === uri && w.name === ev.name) void this.check(w)
+    for (const w of this.waiters) {
+      if (w.uri !== uri || w.name !== ev.name) continue
+      // libvirt sends Stopped once the guest's process is gone: the guest is off, asking domstate again adds nothing.
+      if (settlesOff(ev.event, w.want)) {
+        if (this.waiters.delete(w)) w.resolve('reached')
+      } else void this.check(w)
+    }
   }
 
   private async check(w: Waiter): Promise<void> {
-    if (w.checking || !this.waiters.has(w)) return
+    if (!this.waiters.has(w)) return
+    if (w.checking) {
+      // A state read is in flight and may predate the event that asked for this one: read once more after it.
+      w.again = true
+      return
+    }
     w.checking = true
     try {
-      const state = await this.driver.state(w.uri, w.uuid)
-      if (reached(state, w.want) && this.waiters.delete(w)) w.resolve('reached')
+      do {
+        w.again = false
+        const state = await this.driver.state(w.uri, w.uuid)
+        if (reached(state, w.want) && this.waiters.delete(w)) w.resolve('reached')
+      } while (w.again && this.waiters.has(w))
     } catch {
       // connection trouble: the poll or the caller's timeout decides
     } finally {

@@ -1,8 +1,8 @@
 // Which live renderer a run gets: the listr2 tree on an interactive terminal, the plain log in CI or when piped,
 // nothing live under --json (the JSON report is printed at the end instead). All three are bus subscribers.
+// listr2 is imported only when the tree is chosen: a --json or plain run does not pay for loading it.
 
 import type { EventBus } from '../core/events.js'
-import { attachListrTree } from './listr-tree.js'
 import { attachPlainLog } from './plain.js'
 import type { AttachedRenderer } from './types.js'
 
@@ -26,11 +26,13 @@ export interface AttachOptions {
   maxVisibleHosts?: number
 }
 
-/** Subscribe the chosen renderer; `done` resolves after run-done has been rendered. */
-export function attachRenderer(kind: RendererKind, bus: EventBus, out: NodeJS.WriteStream, opts: AttachOptions = {}): AttachedRenderer {
+/** Subscribe the chosen renderer (before the first event is emitted); `done` resolves after run-done has been rendered. */
+export async function attachRenderer(kind: RendererKind, bus: EventBus, out: NodeJS.WriteStream, opts: AttachOptions = {}): Promise<AttachedRenderer> {
   switch (kind) {
-    case 'tree':
+    case 'tree': {
+      const { attachListrTree } = await import('./listr-tree.js')
       return attachListrTree(bus, { stream: out, maxVisibleHosts: opts.maxVisibleHosts })
+    }
     case 'plain':
       return attachPlainLog(bus, (line) => {
         out.write(line + '\n')

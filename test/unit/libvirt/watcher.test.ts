@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { FakeClock } from '../../../src/core/clock.js'
 import { UnreachableError } from '../../../src/core/errors.js'
 import { VirshDriver } from '../../../src/libvirt/driver.js'
-import { StateWatcher } from '../../../src/libvirt/watcher.js'
+import { settlesOff, StateWatcher } from '../../../src/libvirt/watcher.js'
 import type { HostSession } from '../../../src/ssh/transport.js'
 
 function session() {
@@ -43,5 +43,97 @@ describe('StateWatcher and a lost connection', () => {
     expect(await waiting).toBe('timeout')
     expect(w.lostError).toBeUndefined()
     w.close()
+  })
+})
+
+/** A session whose domstate answers come from `states` in order (the last one repeats) and whose event stream is driven by the test. */
+function eventSession(states: string[], opts: { hold?: boolean } = {}) {
+  let onLine: ((line: string) => void) | undefined
+  const execs: string[][] = []
+  const held: Array<() => void> = []
+  const s: HostSession = {
+    host: 'hv1',
+    exec: async (argv) => {
+      execs.push([...argv])
+      const out = states[Math.min(execs.length - 1, states.length - 1)] as string
+      if (opts.hold) await new Promise<void>((r) => held.push(r))
+      return { code: 0, stdout: `${out}\n`, stderr: '' }
+    },
+    stream: (_argv, cb) => {
+      onLine = cb
+      return { done: new Promise(() => {}), close: () => {} }
+    },
+    onClose: () => {},
+    close: async () => {},
+  }
+  const event = (name: string, what: string) => onLine?.(`2026-11-23 23:18:35.690+0000: event 'lifecycle' for domain '${name}': ${what}`)
+  const release = () => held.splice(0).forEach((r) => r())
+  return { s, execs, event, release }
+}
+
+const settle = async () => {
+  for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r))
+}
+
+const g2 = { uri: 'qemu:///system', uuid: '0b8a6e4c-3f5e-4b9a-9d6a-2f1c8e7d5a10', name: 'g1' }
+
+describe('StateWatcher and lifecycle events', () => {
+  it('a Stopped event ends a wait for off at once, without another domstate round trip', async () => {
+    const clock = new FakeClock()
+    const { s, execs, event } = eventSession(['running'])
+    const w = new StateWatcher(new VirshDriver(s), clock, 5000)
+    w.start([g2.uri])
+    const waiting = w.waitFor(g2, 'off', 300_000)
+    await settle()
+    expect(execs).toHaveLength(1) // the check made when the wait begins
+    event('g1', 'Shutdown Finished after guest request')
+    await settle()
+    event('g1', 'Stopped Shutdown')
+    expect(await waiting).toBe('reached')
+    expect(clock.now()).toBe(0) // no poll was needed
+    w.close()
+  })
+
+  it('a Stopped event for another guest, or on another URI, ends nothing', async () => {
+    const clock = new FakeClock()
+    const { s, event } = eventSession(['running'])
+    const w = new StateWatcher(new VirshDriver(s), clock, 5000)
+    w.start([g2.uri])
+    const waiting = w.waitFor(g2, 'off', 1000)
+    await settle()
+    event('g10', 'Stopped Shutdown')
+    event('g', 'Stopped Shutdown')
+    await settle()
+    await clock.advance(1000)
+    expect(await waiting).toBe('timeout')
+    w.close()
+  })
+
+  it('an event arriving while a state read is in flight is not lost: the state is read once more', async () => {
+    const clock = new FakeClock()
+    // The read in flight answers "shut off" (from before the start); the one after the Started event, "running".
+    const { s, execs, event, release } = eventSession(['shut off', 'running'], { hold: true })
+    const w = new StateWatcher(new VirshDriver(s), clock, 5000)
+    w.start([g2.uri])
+    const waiting = w.waitFor(g2, 'running', 300_000)
+    await settle()
+    expect(execs).toHaveLength(1)
+    event('g1', 'Started Booted')
+    await settle()
+    expect(execs).toHaveLength(1) // not two reads at once
+    release()
+    await settle()
+    expect(execs).toHaveLength(2)
+    release()
+    expect(await waiting).toBe('reached')
+    expect(clock.now()).toBe(0)
+    w.close()
+  })
+
+  it('only Stopped settles a wait for off by itself', () => {
+    expect(settlesOff('Stopped', 'off')).toBe(true)
+    expect(settlesOff('Shutdown', 'off')).toBe(false)
+    expect(settlesOff('Stopped', 'running')).toBe(false)
+    expect(settlesOff('Started', 'running')).toBe(false)
   })
 })

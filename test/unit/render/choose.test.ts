@@ -36,7 +36,7 @@ describe('attachRenderer', () => {
   it('plain writes lines to the stream and resolves at run-done', async () => {
     const bus = new EventBus()
     const s = sink()
-    const r = attachRenderer('plain', bus, s.stream)
+    const r = await attachRenderer('plain', bus, s.stream)
     for (const e of events) bus.emit(e)
     await r.done
     const lines = s.text().trimEnd().split('\n')
@@ -47,7 +47,7 @@ describe('attachRenderer', () => {
   it('silent writes nothing and resolves at run-done', async () => {
     const bus = new EventBus()
     const s = sink()
-    const r = attachRenderer('silent', bus, s.stream)
+    const r = await attachRenderer('silent', bus, s.stream)
     for (const e of events) bus.emit(e)
     await r.done
     expect(s.text()).toBe('')
@@ -56,7 +56,7 @@ describe('attachRenderer', () => {
   it('tree on a non-TTY stream falls back to listr2 line output and resolves', async () => {
     const bus = new EventBus()
     const s = sink()
-    const r = attachRenderer('tree', bus, s.stream)
+    const r = await attachRenderer('tree', bus, s.stream)
     await play(bus)
     await r.done
     expect(s.text()).toContain('h1 › db01 destroyed in 30.4s (fallback after timeout)')

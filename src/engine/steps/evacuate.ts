@@ -1,6 +1,7 @@
 // Evacuate a host by live migration: read the facts (source guests, usable destinations outside this batch), place
 // every guest (engine/placement.ts), migrate as placed (engine/migrate.ts), record each moved guest in the host's
-// saved list (`migratedTo`), and send every guest that did not move through the stop step's own engine.
+// saved list (`migratedTo`), and send every guest that did not move through the stop step's own engine. Before
+// anything moves, the source must reach each destination it will use (evacuate/reach.ts).
 
 import type { GuestReport } from '../../core/report.js'
 import { Semaphore } from '../../core/semaphore.js'
@@ -11,7 +12,8 @@ import { mergeEntries, SavedListStore } from '../../state/saved-list.js'
 import { compareCpus, destinationRefusal, openDestinations, sourceGuests, type Destination, type SourceGuest } from '../evacuate/facts.js'
 import { MIGRATION_DEFAULTS, migrationLimits, type EvacuateOptions } from '../evacuate/options.js'
 import { runMigrations, type MigrationJob, type MigrationResult } from '../migrate.js'
-import { DEFAULT_PLACEMENT, planPlacement, type PlacementPlan } from '../placement.js'
+import { DEFAULT_PLACEMENT, type PlacementPlan } from '../placement.js'
+import { placeReachable, reachFailure } from '../evacuate/reach.js'
 import type { RunContext } from '../fleet.js'
 import { stopHostJob } from '../stop.js'
 import { runGuestJob } from './guests.js'
@@ -39,14 +41,23 @@ export async function gatherAndPlan(ctx: StepContext, session: HostSession, o: E
   const { usable, refused } =
     guests.length > 0 ? await openDestinations(ctx.run.transport, candidates, ctx.run.runId, ctx.run.signal) : { usable: [], refused: [] }
   await compareCpus(guests, usable)
-  const plan = planPlacement(
+  // A flag (or step option) applies to every destination; without one, each destination's own vars, then defaults.
+  const facts = usable.map((d) => ({
+    ...d.facts,
+    ...(o.headroom === undefined && d.settings.headroom !== undefined ? { headroom: d.settings.headroom } : {}),
+    ...(o.vcpuOvercommit === undefined && d.settings.vcpuOvercommit !== undefined ? { vcpuOvercommit: d.settings.vcpuOvercommit } : {}),
+  }))
+  const byName = new Map(usable.map((d) => [d.spec.name, d]))
+  const plan = await placeReachable(
+    ctx.host.name,
     guests,
-    usable.map((d) => d.facts),
+    facts,
     {
       headroom: o.headroom ?? DEFAULT_PLACEMENT.headroom,
       vcpuOvercommit: o.vcpuOvercommit ?? DEFAULT_PLACEMENT.vcpuOvercommit,
       copyStorage: o.copyStorage ?? false,
     },
+    (h) => reachFailure(session, (byName.get(h) as Destination).settings.uri, ctx.run.clock, ctx.run.signal),
   )
   return { guests, destinations: usable, refused, plan }
 }

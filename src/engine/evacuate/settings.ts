@@ -24,6 +24,7 @@ export interface HostMigrationSettings {
 
 /** Most vCPUs per physical CPU anyone could mean (a typo guard, not a recommendation). */
 export const MAX_VCPU_OVERCOMMIT = 64
+export const MIN_VCPU_OVERCOMMIT = 0.1
 
 /**
  * A memory headroom as written ("10%", "10", 10 or "12.5 %": a percentage, 0 up to but not including 100) to the
@@ -38,13 +39,15 @@ export function parseHeadroom(value: unknown, what: string): number {
   return n / 100
 }
 
-/** A vCPU overcommit cap (vCPUs per physical CPU, e.g. 4 or 1.5): more than 0, at most MAX_VCPU_OVERCOMMIT. */
+/** A vCPU overcommit cap (vCPUs per physical CPU, e.g. 4 or 1.5): from MIN_VCPU_OVERCOMMIT to MAX_VCPU_OVERCOMMIT. */
 export function parseOvercommit(value: unknown, what: string): number {
   const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : undefined
   const m = text === undefined ? null : /^(\d+(?:\.\d+)?)$/.exec(text)
   const n = m ? Number(m[1]) : NaN
-  if (!Number.isFinite(n) || n <= 0 || n > MAX_VCPU_OVERCOMMIT)
-    throw new InputError(`${what}: expected vCPUs per physical CPU, more than 0 and at most ${MAX_VCPU_OVERCOMMIT} (e.g. 4), got ${JSON.stringify(value)}`)
+  if (!Number.isFinite(n) || n < MIN_VCPU_OVERCOMMIT || n > MAX_VCPU_OVERCOMMIT)
+    throw new InputError(
+      `${what}: expected vCPUs per physical CPU, from ${MIN_VCPU_OVERCOMMIT} to ${MAX_VCPU_OVERCOMMIT} (e.g. 4), got ${JSON.stringify(value)}`,
+    )
   return n
 }
 

@@ -58,11 +58,11 @@ describe('memory headroom and vCPU overcommit values (flags, vars, playbook step
     expect(() => parseHeadroom('100%', '--memory-headroom')).toThrow(/^--memory-headroom: expected a percentage of memory to keep free, from 0% to below 100%/)
   })
 
-  it('reads an overcommit cap as vCPUs per physical CPU, more than 0 and at most 64', () => {
+  it('reads an overcommit cap as vCPUs per physical CPU, from 0.1 to 64', () => {
     expect(parseOvercommit('4', '--vcpu-overcommit')).toBe(4)
     expect(parseOvercommit(1.5, 'x')).toBe(1.5)
-    for (const bad of ['0', '65', '-1', '4x', '', 'lots', 0]) expect(() => parseOvercommit(bad, '--vcpu-overcommit'), String(bad)).toThrow(InputError)
-    expect(() => parseOvercommit('0', '--vcpu-overcommit')).toThrow(/^--vcpu-overcommit: expected vCPUs per physical CPU, more than 0 and at most 64/)
+    for (const bad of ['0', '0.05', '65', '-1', '4x', '', 'lots', 0]) expect(() => parseOvercommit(bad, '--vcpu-overcommit'), String(bad)).toThrow(InputError)
+    expect(() => parseOvercommit('0', '--vcpu-overcommit')).toThrow(/^--vcpu-overcommit: expected vCPUs per physical CPU, from 0.1 to 64/)
   })
 
   it('a destination’s memory_headroom and vcpu_overcommit vars are read once, typed, with the host named on error', () => {

@@ -98,3 +98,10 @@ export async function migrationPool(flags: ConnectionFlagValues & { to?: string 
   const { 'only-host': _onlyHost, ...rest } = flags
   return (await resolveRunHosts({ ...rest, limit: flags.to ?? 'all' })).hosts
 }
+
+/** drain and reboot: an evacuation flag without --evacuate would be silently ignored, so it is a usage error. */
+export function requireEvacuateSwitch(flags: Record<string, unknown> & { evacuate?: boolean }): void {
+  if (flags.evacuate) return
+  const given = [...Object.keys(evacuateFlags), ...Object.keys(returnFlags)].filter((k) => flags[k] !== undefined && flags[k] !== false)
+  if (given.length > 0) throw new UsageError(`${given.map((k) => `--${k}`).join(', ')}: only with --evacuate`)
+}

@@ -1,7 +1,7 @@
 import { VirtfleetCommand } from '../cli/base.js'
 import { runRollingJob } from '../cli/assemble-run.js'
 import { printEvacuateCheck } from '../cli/evacuate-check.js'
-import { evacuateFlags, evacuateOptionsFromFlags, evacuateSwitch, migrationPool } from '../cli/evacuate-flags.js'
+import { evacuateFlags, evacuateOptionsFromFlags, evacuateSwitch, migrationPool, requireEvacuateSwitch } from '../cli/evacuate-flags.js'
 import { changeFlags, connectionFlags, rollingFlags, stopFlags, stopOptionsFromFlags } from '../cli/flags.js'
 import { maintenanceSteps } from '../engine/rolling.js'
 
@@ -18,6 +18,7 @@ export default class Drain extends VirtfleetCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Drain)
+    requireEvacuateSwitch(flags)
     const evacuate = flags.evacuate ? evacuateOptionsFromFlags(flags, await migrationPool(flags)) : undefined
     const stop = stopOptionsFromFlags(flags)
     const steps = maintenanceSteps({ stop, breakLock: flags['break-lock'], ...(evacuate ? { evacuate } : {}) })

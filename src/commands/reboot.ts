@@ -13,7 +13,15 @@ import {
 } from '../cli/flags.js'
 import { maintenanceSteps } from '../engine/rolling.js'
 import { printEvacuateCheck } from '../cli/evacuate-check.js'
-import { evacuateFlags, evacuateOptionsFromFlags, evacuateSwitch, migrationPool, returnFlags, returnOptionsFromFlags } from '../cli/evacuate-flags.js'
+import {
+  evacuateFlags,
+  evacuateOptionsFromFlags,
+  evacuateSwitch,
+  migrationPool,
+  requireEvacuateSwitch,
+  returnFlags,
+  returnOptionsFromFlags,
+} from '../cli/evacuate-flags.js'
 
 export default class Reboot extends VirtfleetCommand {
   static override summary =
@@ -38,6 +46,7 @@ export default class Reboot extends VirtfleetCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Reboot)
+    requireEvacuateSwitch(flags)
     const pool = flags.evacuate ? await migrationPool(flags) : undefined
     const stop = stopOptionsFromFlags(flags)
     const evacuate = pool ? evacuateOptionsFromFlags(flags, pool) : undefined

@@ -231,4 +231,17 @@ describe('drain|reboot --evacuate --check --json', { timeout: 30_000 }, () => {
     expect(r.out).toContain('\n\nhv1: 2 running guest(s)\n')
     expect(r.out).toContain('  web (2048 MiB, 2 vCPU, migrate-or-stop) → hv2\n')
   })
+
+  it('an evacuation flag without --evacuate is a usage error (exit 64), not silently ignored', async () => {
+    for (const [Cmd, args, message] of [
+      [Drain, ['--memory-headroom', '20%'], '--memory-headroom: only with --evacuate'],
+      [Reboot, ['--no-return', '--to', 'hv3'], '--to, --no-return: only with --evacuate'],
+    ] as const) {
+      const f = fleet()
+      const r = await drive(Cmd, [...f.common, '--limit', 'hv1', '--check', '--json', ...args], f.deps, f.clock)
+      expect(r.error?.oclif?.exit).toBe(64)
+      expect(JSON.parse(r.out)).toMatchObject({ error: { kind: 'usage', exitCode: 64, message } })
+      expect(f.transport.log).toEqual([])
+    }
+  })
 })

@@ -1,6 +1,8 @@
 // `evacuate --check` and `drain|reboot --evacuate --check`: the rolling plan, then, per host to evacuate, the
 // placement plan read from the hosts themselves (capacity, guests, reachability; nothing is changed, no mark set).
-// Text or, with --json, one JSON document. Hosts are planned one by one, each against today's capacity.
+// Text or, with --json, one JSON document. Hosts are planned one by one, in run order, each against today's
+// capacity minus what the plans before it put on each destination (reboot: within its batch, as the guests of a
+// batch come home before the next). Guests that land on a host evacuated later are not planned twice.
 
 import { realClock, type Clock } from '../core/clock.js'
 import { errorMessage } from '../core/errors.js'
@@ -38,9 +40,13 @@ export async function placementCheck(
   excluded: (host: string) => string[],
   signal?: AbortSignal,
   clock: Clock = realClock,
+  /** Whether the load planned so far is forgotten before this host (a new reboot batch: the guests came home). */
+  resetBefore: (host: string) => boolean = () => false,
 ): Promise<HostPlacementCheck[]> {
   const out: HostPlacementCheck[] = []
+  const pending = new Map<string, { memoryKiB: number; vcpus: number }>()
   for (const host of hosts) {
+    if (resetBefore(host.name)) pending.clear()
     try {
       const session = await transport.connect(host, signal)
       const ctx: StepContext = {
@@ -52,8 +58,13 @@ export async function placementCheck(
         fleet: { hosts: options.pool ?? hosts, batch: excluded(host.name) },
         at: () => clock.wallTime().toISOString(),
       }
-      const facts = await gatherAndPlan(ctx, session, { ...options, stop })
+      const facts = await gatherAndPlan(ctx, session, { ...options, stop }, pending)
       await Promise.all(facts.destinations.map((d) => d.session.close().catch(() => undefined)))
+      for (const p of facts.plan.placements) {
+        if (p.kind !== 'migrate') continue
+        const load = pending.get(p.destination) ?? { memoryKiB: 0, vcpus: 0 }
+        pending.set(p.destination, { memoryKiB: load.memoryKiB + p.guest.memoryKiB, vcpus: load.vcpus + p.guest.vcpus })
+      }
       out.push({ host: host.name, plan: facts.plan, refused: facts.refused })
     } catch (err) {
       out.push({ host: host.name, refused: [], error: errorMessage(err) })
@@ -80,7 +91,10 @@ export async function printEvacuateCheck(req: EvacuateCheckRequest, deps: RunDep
       const excluded = excludedFor(plan.batches, req.command !== 'reboot')
       const byName = new Map(hosts.map((h) => [h.name, h]))
       const inOrder = plan.batches.flat().map((n) => byName.get(n) as HostSpec)
-      return { plan, checks: await placementCheck(inOrder, transport, req.evacuate, req.stop, excluded, signals?.signal, deps.clock) }
+      // Reboot: each batch's guests are home before the next batch, so its load is gone.
+      const firsts = new Set(plan.batches.map((b) => b[0]))
+      const reset = (host: string) => req.command === 'reboot' && firsts.has(host)
+      return { plan, checks: await placementCheck(inOrder, transport, req.evacuate, req.stop, excluded, signals?.signal, deps.clock, reset) }
     })
     if (req.flags.json) stdout.write(rollingPlanToJson(plan, { placement: placementToJson(checks) }) + '\n')
     else

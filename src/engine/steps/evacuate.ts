@@ -31,8 +31,11 @@ export interface EvacuationFacts {
   plan: PlacementPlan
 }
 
+/** Load a plan puts on destinations that their facts do not show yet (`--check` planning host after host). */
+export type PendingLoad = ReadonlyMap<string, { memoryKiB: number; vcpus: number }>
+
 /** Read and place, nothing changed: what the step runs first and what `evacuate --check` prints. */
-export async function gatherAndPlan(ctx: StepContext, session: HostSession, o: EvacuateOptions): Promise<EvacuationFacts> {
+export async function gatherAndPlan(ctx: StepContext, session: HostSession, o: EvacuateOptions, pending?: PendingLoad): Promise<EvacuationFacts> {
   const guests = await sourceGuests(session, ctx.host, o.strategy, o.stop?.guests)
   const batch = new Set(ctx.fleet.batch)
   const candidates = (o.pool ?? ctx.fleet.hosts).filter(
@@ -44,6 +47,8 @@ export async function gatherAndPlan(ctx: StepContext, session: HostSession, o: E
   // A flag (or step option) applies to every destination; without one, each destination's own vars, then defaults.
   const facts = usable.map((d) => ({
     ...d.facts,
+    availableKiB: d.facts.availableKiB - (pending?.get(d.spec.name)?.memoryKiB ?? 0),
+    runningVcpus: d.facts.runningVcpus + (pending?.get(d.spec.name)?.vcpus ?? 0),
     ...(o.headroom === undefined && d.settings.headroom !== undefined ? { headroom: d.settings.headroom } : {}),
     ...(o.vcpuOvercommit === undefined && d.settings.vcpuOvercommit !== undefined ? { vcpuOvercommit: d.settings.vcpuOvercommit } : {}),
   }))

@@ -83,10 +83,11 @@ export const evacuate: StepHandler<'evacuate'> = {
     optionLine({
       strategy: o.strategy,
       to: list(o.to ?? o.pool?.map((h) => h.name)),
-      headroom: o.headroom,
+      memory_headroom: o.headroom !== undefined ? `${Math.round(o.headroom * 1000) / 10}%` : undefined,
       vcpu_overcommit: o.vcpuOvercommit,
       ...tuningLine(o),
       fallback_action: o.stop?.action,
+      fallback_chain: list(o.stop?.fallback),
       fallback_timeout: secs(o.stop?.timeoutMs),
     }),
   async run(ctx, step) {

@@ -12,6 +12,7 @@ import type { RunDeps } from '../../../src/cli/assemble-run.js'
 import type { VirtfleetCommand } from '../../../src/cli/base.js'
 import Run from '../../../src/commands/run.js'
 import { FakeClock } from '../../../src/core/clock.js'
+import { describeStep } from '../../../src/engine/steps/registry.js'
 import { compilePlay } from '../../../src/playbook/compile.js'
 import { PlaybookError, parsePlaybookText } from '../../../src/playbook/parse.js'
 import { maintenancePath } from '../../../src/state/maintenance.js'
@@ -127,6 +128,10 @@ describe('evacuate and return steps: compile', () => {
     })
     expect(c.rolling.steps[3]).toEqual({ kind: 'assert', guests: 'off', msg: 'host not empty, not rebooted' })
     expect(c.rolling.steps[5]).toEqual({ kind: 'return', options: { migrationsPerHost: 1, postcopy: true } })
+    // --check prints the options as written.
+    expect(describeStep(c.rolling.steps[2]!)).toBe(
+      'strategy=migrate memory_headroom=15% vcpu_overcommit=2 migrations_per_host=3 incoming_per_host=1 bandwidth=500MiB/s migration_timeout=300s on_timeout=suspend auto_converge copy_storage fallback_action=suspend fallback_chain=shutdown,destroy fallback_timeout=90s',
+    )
   })
 
   it('a reboot without an evacuation before it gets no extra assert', () => {

@@ -238,3 +238,27 @@ describe('evacuate pre-flight: each source reaches each destination it will use'
     expect(where(again.fake).hv2).toEqual(['big'])
   })
 })
+
+describe('return pre-flight', () => {
+  it('a host that cannot reach the home host keeps its guests, with the reason; nothing is migrated from it', async () => {
+    const { clock, fake, hosts, ctx, specs } = setup(['hv1', 'hv2'])
+    hosts[0]!.addGuest({ name: 'web' })
+    await clock.runUntil(runRolling(specs.slice(0, 1), ctx, { steps: maintenanceSteps({ evacuate: { pool: specs }, stop: {} }) }), 600_000, 100)
+    expect(where(fake).hv2).toEqual(['web'])
+    hosts[1]!.cannotReach.add('hv1')
+    const before = fake.log.length
+    const r = await clock.runUntil(
+      runRolling(specs.slice(0, 1), { ...ctx, runId: 'run-2' }, { steps: maintenanceSteps({ start: {}, returnGuests: { pool: specs } }) }),
+      600_000,
+      100,
+    )
+    const after = fake.log.slice(before)
+    expect(after.filter((x) => x.argv[3] === 'uri').map((x) => `${x.host} ${x.argv[2]}`)).toEqual(['hv2 qemu+ssh://root@hv1/system'])
+    expect(after.some((x) => x.argv[3] === 'migrate')).toBe(false)
+    expect(r.hosts[0]?.error).toMatch(/web: still on hv2, which cannot reach hv1 \(.*Connection refused\)/)
+    expect(where(fake)).toEqual({ hv1: [], hv2: ['web'] })
+    // Still recorded away and the host still in maintenance: a later restore can bring it home.
+    expect(hosts[0]!.files.get(savedListPath())).toMatch(/"migratedTo": "hv2"/)
+    expect(hosts[0]!.files.has(maintenancePath())).toBe(true)
+  })
+})

@@ -1,11 +1,13 @@
 // The evacuation flags (evacuate; `--evacuate` on drain and reboot; `--no-return` on restore and reboot) and their
-// mapping to the engine's typed options. Bad values are UsageErrors naming the flag.
+// mapping to the engine's typed options. Bad values are typed errors naming the flag (headroom and overcommit go
+// through the same parsers as the inventory vars: InputError, exit 4).
 
 import { Flags } from '@oclif/core'
 import { UsageError } from '../core/errors.js'
 import type { HostSpec } from '../inventory/types.js'
 import type { EvacuateOptions, MigrationTuning, ReturnOptions } from '../engine/evacuate/options.js'
 import { EVACUATION_STRATEGIES, type EvacuationStrategy } from '../engine/placement.js'
+import { parseHeadroom, parseOvercommit } from '../engine/evacuate/settings.js'
 import { optionalDuration, type ConnectionFlagValues } from './flags.js'
 import { resolveRunHosts } from './assemble-run.js'
 
@@ -31,6 +33,12 @@ export const evacuateFlags = {
   strategy: Flags.string({
     options: [...EVACUATION_STRATEGIES],
     summary: "Per-guest strategy for all guests (default: the guest's virtfleet:evacuate= tag, then the host's evacuate_strategy var, then migrate-or-stop).",
+  }),
+  'memory-headroom': Flags.string({
+    summary: "Memory every destination keeps free after placement, as a percentage, e.g. 15% (default: the destination's memory_headroom var, else 10%).",
+  }),
+  'vcpu-overcommit': Flags.string({
+    summary: "Cap on vCPUs per physical CPU of a destination, running guests included, e.g. 2 (default: the destination's vcpu_overcommit var, else 4).",
   }),
   ...migrationFlags,
 }
@@ -69,8 +77,16 @@ function tuning(flags: TuningFlags): MigrationTuning {
   }
 }
 
-export function evacuateOptionsFromFlags(flags: TuningFlags & { strategy?: string }, pool: HostSpec[]): EvacuateOptions {
-  return { ...tuning(flags), ...(flags.strategy ? { strategy: flags.strategy as EvacuationStrategy } : {}), pool }
+type EvacuateFlagValues = TuningFlags & { strategy?: string; 'memory-headroom'?: string; 'vcpu-overcommit'?: string }
+
+export function evacuateOptionsFromFlags(flags: EvacuateFlagValues, pool: HostSpec[]): EvacuateOptions {
+  return {
+    ...tuning(flags),
+    ...(flags.strategy ? { strategy: flags.strategy as EvacuationStrategy } : {}),
+    ...(flags['memory-headroom'] !== undefined ? { headroom: parseHeadroom(flags['memory-headroom'], '--memory-headroom') } : {}),
+    ...(flags['vcpu-overcommit'] !== undefined ? { vcpuOvercommit: parseOvercommit(flags['vcpu-overcommit'], '--vcpu-overcommit') } : {}),
+    pool,
+  }
 }
 
 export function returnOptionsFromFlags(flags: TuningFlags & { 'no-return'?: boolean }, pool: HostSpec[]): ReturnOptions {
@@ -81,4 +97,11 @@ export function returnOptionsFromFlags(flags: TuningFlags & { 'no-return'?: bool
 export async function migrationPool(flags: ConnectionFlagValues & { to?: string }): Promise<HostSpec[]> {
   const { 'only-host': _onlyHost, ...rest } = flags
   return (await resolveRunHosts({ ...rest, limit: flags.to ?? 'all' })).hosts
+}
+
+/** drain and reboot: an evacuation flag without --evacuate would be silently ignored, so it is a usage error. */
+export function requireEvacuateSwitch(flags: Record<string, unknown> & { evacuate?: boolean }): void {
+  if (flags.evacuate) return
+  const given = [...Object.keys(evacuateFlags), ...Object.keys(returnFlags)].filter((k) => flags[k] !== undefined && flags[k] !== false)
+  if (given.length > 0) throw new UsageError(`${given.map((k) => `--${k}`).join(', ')}: only with --evacuate`)
 }

@@ -1,10 +1,14 @@
 // `virtfleet run PLAYBOOK`: the plays in order, each a rolling run over its own hosts (the play's pattern narrowed by
 // --limit), all journaled under one run id so `resume` continues play by play. A play that stops early (aborted,
 // interrupted) stops the playbook, as in Ansible. Validation of the whole file happens before anything runs.
+// Evacuate and return steps get their migration pool from the whole inventory.
 
 import type { Clock } from '../core/clock.js'
 import { realClock } from '../core/clock.js'
+import { InputError } from '../core/errors.js'
 import { ExitCode } from '../core/exit-codes.js'
+import type { HostStep } from '../engine/rolling.js'
+import type { HostSpec } from '../inventory/types.js'
 import { compilePlay } from '../playbook/compile.js'
 import { parsePlaybook } from '../playbook/index.js'
 import { createJournal, runRollingJob, type RunDeps } from './assemble-run.js'
@@ -42,6 +46,11 @@ export async function runPlaybook(req: PlaybookRequest, deps: RunDeps = {}): Pro
       }
       process.stderr.write(`\nPLAY [${play.name}] ${selected.length} host(s)\n`)
       const overrides = { sshConfig, knownHosts: flags['known-hosts'], hostKeyChecking }
+      const steps = await withMigrationPools(compiled.rolling.steps, async (pattern) => {
+        const pool = await selectPlayHosts({ ...(flags.inventory ? { inventory: flags.inventory } : {}) }, pattern)
+        if (pool.length === 0) throw new InputError(`${req.file}: play "${play.name}": evacuate to: ${pattern} matches no inventory host`)
+        return pool.map((h) => connectionSpec(h, overrides, (spec) => compiled.applyVars(spec)))
+      })
       const report = await runRollingJob(
         {
           command: 'run',
@@ -50,7 +59,7 @@ export async function runPlaybook(req: PlaybookRequest, deps: RunDeps = {}): Pro
           options: { ...options, play: play.name },
           hosts: selected.map((h) => connectionSpec(h, overrides, (spec) => compiled.applyVars(spec))),
           ...(sshConfig ? { sshConfig } : {}),
-          steps: compiled.rolling.steps,
+          steps,
           ...(journal ? { journal } : {}),
           rolling: {
             ...(compiled.rolling.serial ? { serial: compiled.rolling.serial } : {}),
@@ -70,4 +79,20 @@ export async function runPlaybook(req: PlaybookRequest, deps: RunDeps = {}): Pro
   }
   process.exitCode = worst
   return worst
+}
+
+/**
+ * Evacuate and return steps move guests between a play's hosts and the rest of the inventory: their pool is the
+ * inventory's hosts (--limit narrows the play, not where guests may go), or those matching the step's `to:`.
+ */
+async function withMigrationPools(steps: HostStep[], resolve: (pattern: string) => Promise<HostSpec[]>): Promise<HostStep[]> {
+  const out: HostStep[] = []
+  for (const step of steps) {
+    if (step.kind === 'evacuate') {
+      const { destinations, ...options } = step.options
+      out.push({ kind: 'evacuate', options: { ...options, pool: await resolve(destinations ?? 'all') } })
+    } else if (step.kind === 'return') out.push({ kind: 'return', options: { ...step.options, pool: await resolve('all') } })
+    else out.push(step)
+  }
+  return out
 }

@@ -12,7 +12,16 @@ import {
   stopOptionsFromFlags,
 } from '../cli/flags.js'
 import { maintenanceSteps } from '../engine/rolling.js'
-import { evacuateFlags, evacuateOptionsFromFlags, evacuateSwitch, migrationPool, returnFlags, returnOptionsFromFlags } from '../cli/evacuate-flags.js'
+import { printEvacuateCheck } from '../cli/evacuate-check.js'
+import {
+  evacuateFlags,
+  evacuateOptionsFromFlags,
+  evacuateSwitch,
+  migrationPool,
+  requireEvacuateSwitch,
+  returnFlags,
+  returnOptionsFromFlags,
+} from '../cli/evacuate-flags.js'
 
 export default class Reboot extends VirtfleetCommand {
   static override summary =
@@ -37,17 +46,25 @@ export default class Reboot extends VirtfleetCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Reboot)
+    requireEvacuateSwitch(flags)
     const pool = flags.evacuate ? await migrationPool(flags) : undefined
+    const stop = stopOptionsFromFlags(flags)
+    const evacuate = pool ? evacuateOptionsFromFlags(flags, pool) : undefined
     const steps = maintenanceSteps({
-      stop: stopOptionsFromFlags(flags),
+      stop,
       reboot: {
         ...(flags['reboot-command'] ? { command: flags['reboot-command'] } : {}),
         rebootTimeoutMs: optionalDuration(flags['reboot-timeout'], '--reboot-timeout'),
       },
       start: startOptionsFromFlags(flags, 'start-timeout'),
       breakLock: flags['break-lock'],
-      ...(pool ? { evacuate: evacuateOptionsFromFlags(flags, pool), returnGuests: returnOptionsFromFlags(flags, pool) } : {}),
+      ...(pool && evacuate ? { evacuate, returnGuests: returnOptionsFromFlags(flags, pool) } : {}),
     })
+    // With --evacuate, --check also reads the hosts for the placement plan (read-only).
+    if (flags.check && evacuate) {
+      await printEvacuateCheck({ command: 'reboot', flags, steps, evacuate, stop }, this.runDeps)
+      return
+    }
     await runRollingJob({ command: 'reboot', argv: this.argv, flags, options: { ...flags }, steps }, this.runDeps)
   }
 }

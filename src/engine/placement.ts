@@ -13,6 +13,11 @@ export interface DestinationFacts {
   availableKiB: number
   /** vCPUs of the guests already running there. */
   runningVcpus: number
+  /** This destination's own headroom / overcommit cap (its inventory vars); else the plan's options. */
+  headroom?: number
+  vcpuOvercommit?: number
+  /** Why this destination cannot take guests of this plan (e.g. not reachable from the source): listed, never picked. */
+  refusal?: string
 }
 
 export interface GuestFacts {
@@ -49,9 +54,13 @@ export interface DestinationLoad {
   /** Available memory before the plan, and what the plan leaves. */
   availableKiB: number
   leftKiB: number
+  /** The fraction of its memory that stays free, and that memory. */
+  headroom: number
+  reserveKiB: number
   vcpus: number
   vcpuCap: number
   guests: string[]
+  refusal?: string
 }
 
 export interface PlacementPlan {
@@ -62,6 +71,7 @@ export interface PlacementPlan {
 export const DEFAULT_PLACEMENT: PlacementOptions = { headroom: 0.1, vcpuOvercommit: 4, copyStorage: false }
 
 const MiB = (kib: number) => `${Math.round(kib / 1024)} MiB`
+const percent = (fraction: number) => Math.round(fraction * 1000) / 10
 
 export function planPlacement(
   guests: readonly GuestFacts[],
@@ -77,9 +87,12 @@ export function planPlacement(
       memoryKiB: d.memoryKiB,
       availableKiB: d.availableKiB,
       leftKiB: d.availableKiB,
+      headroom: d.headroom ?? o.headroom,
+      reserveKiB: Math.ceil(d.memoryKiB * (d.headroom ?? o.headroom)),
       vcpus: d.runningVcpus,
-      vcpuCap: Math.floor(d.cpus * o.vcpuOvercommit),
+      vcpuCap: Math.floor(d.cpus * (d.vcpuOvercommit ?? o.vcpuOvercommit)),
       guests: [],
+      ...(d.refusal ? { refusal: d.refusal } : {}),
     })
   }
   const placements: GuestPlacement[] = []
@@ -99,10 +112,10 @@ export function planPlacement(
     const why: string[] = []
     let best: DestinationLoad | undefined
     for (const d of loads.values()) {
-      const reserve = d.memoryKiB * o.headroom
-      if (g.cpuIncompatible.includes(d.host)) why.push(`${d.host}: CPU incompatible`)
-      else if (d.leftKiB - g.memoryKiB < reserve)
-        why.push(`${d.host}: ${MiB(Math.max(0, d.leftKiB - reserve))} free above the ${Math.round(o.headroom * 100)} % headroom`)
+      if (d.refusal) why.push(`${d.host}: ${d.refusal}`)
+      else if (g.cpuIncompatible.includes(d.host)) why.push(`${d.host}: CPU incompatible`)
+      else if (d.leftKiB - g.memoryKiB < d.reserveKiB)
+        why.push(`${d.host}: ${MiB(Math.max(0, d.leftKiB - d.reserveKiB))} free above the ${percent(d.headroom)} % headroom`)
       else if (d.vcpus + g.vcpus > d.vcpuCap) why.push(`${d.host}: ${d.vcpus}/${d.vcpuCap} vCPUs used`)
       else if (!best || d.leftKiB > best.leftKiB) best = d
     }

@@ -120,3 +120,6 @@ export function parseJobInfo(text: string): JobInfo {
   if (elapsed !== undefined) out.elapsedMs = elapsed
   return out
 }
+
+/** A cheap call through the same URI a migration will use, run on the source: does the source reach the destination? */
+export const reachArgv = (destinationUri: string): string[] => virsh(destinationUri, 'uri')

@@ -1,10 +1,12 @@
 // Turns a validated play into what the rolling engine runs: a host pattern, batch settings and host steps.
-// Every play that changes guests is wrapped in preflight + lock ... unlock, so two runs never work on one host.
+// Every play that changes guests is wrapped in preflight + lock ... unlock, so two runs never work on one host;
+// a reboot after an evacuate step first asserts that the host is empty.
 
 import { parseDuration } from '../core/duration.js'
 import type { HostStep, RollingOptions } from '../engine/rolling.js'
 import type { HostSpec } from '../inventory/types.js'
 import type { Action } from '../core/types.js'
+import type { MigrationTuning } from '../engine/evacuate/options.js'
 import type { Play, Step } from './types.js'
 
 export interface CompiledPlay {
@@ -62,8 +64,40 @@ function toHostStep(s: Step): HostStep {
       return { kind: 'confirm', prompt: s.prompt ?? 'Continue?' }
     case 'assert':
       return defined({ kind: 'assert', guests: s.guests, msg: s.msg })
+    case 'evacuate': {
+      const stop = defined({ action: s.action, fallback: s.fallback, timeoutMs: s.stopTimeoutMs, parallel: s.parallel })
+      return {
+        kind: 'evacuate',
+        options: defined({
+          strategy: s.strategy,
+          destinations: s.destinations,
+          headroom: s.headroom,
+          vcpuOvercommit: s.vcpuOvercommit,
+          ...tuning(s),
+          stop: Object.keys(stop).length > 0 ? stop : undefined,
+        }),
+      }
+    }
+    case 'return':
+      return { kind: 'return', options: defined({ leave: s.leave, ...tuning(s) }) }
   }
 }
+
+function tuning(s: MigrationTuning): MigrationTuning {
+  return defined({
+    migrationsPerHost: s.migrationsPerHost,
+    incomingPerHost: s.incomingPerHost,
+    bandwidthMiBs: s.bandwidthMiBs,
+    timeoutMs: s.timeoutMs,
+    onTimeout: s.onTimeout,
+    autoConverge: s.autoConverge,
+    postcopy: s.postcopy,
+    copyStorage: s.copyStorage,
+  })
+}
+
+/** Never reboot a host that is not empty: after an evacuate step, a reboot step is preceded by this check. */
+export const NOT_EMPTY: HostStep = { kind: 'assert', guests: 'off', msg: 'host not empty, not rebooted' }
 
 /** Drop options left out, so a compiled step lists only what the play says. */
 function defined<T extends object>(step: T): T {
@@ -71,12 +105,20 @@ function defined<T extends object>(step: T): T {
 }
 
 export function compilePlay(play: Play): CompiledPlay {
-  const changes = play.steps.some((s) => ['shutdown', 'suspend', 'start', 'reboot'].includes(s.kind))
-  const suspends = play.steps.some((s) => s.kind === 'suspend' || (s.kind === 'shutdown' && s.action === 'suspend'))
+  const changes = play.steps.some((s) => ['shutdown', 'suspend', 'start', 'reboot', 'evacuate', 'return'].includes(s.kind))
+  const suspends = play.steps.some(
+    (s) =>
+      s.kind === 'suspend' ||
+      ((s.kind === 'shutdown' || s.kind === 'evacuate') && s.action === 'suspend') ||
+      (s.kind === 'evacuate' && s.strategy === 'suspend'),
+  )
   const steps: HostStep[] = []
   const ignoreErrors = new Set<number>()
   if (changes) steps.push({ kind: 'preflight', suspend: suspends }, { kind: 'lock' })
+  let evacuated = false
   for (const s of play.steps) {
+    if (s.kind === 'reboot' && evacuated) steps.push(NOT_EMPTY)
+    evacuated ||= s.kind === 'evacuate'
     if (s.ignoreErrors) ignoreErrors.add(steps.length)
     steps.push(toHostStep(s))
   }

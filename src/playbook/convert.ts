@@ -7,6 +7,7 @@ import { parseDuration } from '../core/duration.js'
 import { errorMessage } from '../core/errors.js'
 import { ACTIONS, type Action } from '../core/types.js'
 import { parseReadyProbe } from '../libvirt/readiness.js'
+import { parseHeadroom } from '../engine/evacuate/settings.js'
 import type { ParamSpec, ParamType } from './spec.js'
 import { closest } from './suggest.js'
 import type { Source } from './yaml-source.js'
@@ -126,6 +127,17 @@ const ready: Converter<'ready'> = (v) => {
   }
 }
 
+/** Through the one headroom parser (engine/evacuate/settings.ts), as the flag and the inventory var. */
+const percent: Converter<'percent'> = (v) => {
+  const s = scalarOf(v.node)
+  try {
+    return parseHeadroom(s, v.what)
+  } catch (err) {
+    v.src.issue(v.at, errorMessage(err))
+    return undefined
+  }
+}
+
 const CONVERTERS: { [T in ParamType['type']]: Converter<T> } = {
   duration,
   integer: number,
@@ -136,6 +148,7 @@ const CONVERTERS: { [T in ParamType['type']]: Converter<T> } = {
   actions,
   command,
   ready,
+  percent,
 }
 
 /** Validate one value against a param spec; returns the converted value, or undefined after recording an issue. */

@@ -22,6 +22,9 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json }
 /** The shape of a readiness probe (the parser checks ports and sources exactly). */
 export const READY_PATTERN = '^\\s*(none|agent|tcp:\\d{1,5}(@(agent|lease|arp))?|console:.+|command:.+)\\s*$'
 
+/** A percentage below 100 (the parser checks the bound on strings too). */
+export const PERCENT_PATTERN = '^\\s*\\d{1,2}(\\.\\d+)?\\s*%?\\s*$'
+
 export const DURATION_PATTERN = '^\\s*(\\d+(\\.\\d+)?|(\\d+(\\.\\d+)?(ms|s|m|h|d))+)\\s*$'
 
 function paramSchema(spec: ParamSpec): { [k: string]: Json } {
@@ -45,6 +48,8 @@ function paramSchema(spec: ParamSpec): { [k: string]: Json } {
       return { $ref: '#/$defs/command', ...base }
     case 'ready':
       return { type: 'string', pattern: READY_PATTERN, ...base }
+    case 'percent':
+      return { type: ['number', 'string'], minimum: 0, exclusiveMaximum: 100, pattern: PERCENT_PATTERN, ...base }
   }
 }
 

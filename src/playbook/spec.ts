@@ -2,8 +2,10 @@
 // it and the JSON Schema (schemas/playbook.schema.json) is generated from it, so the two cannot drift.
 
 import { ACTIONS } from '../core/types.js'
+import { EVACUATION_STRATEGIES } from '../engine/placement.js'
+import { MAX_VCPU_OVERCOMMIT, MIN_VCPU_OVERCOMMIT } from '../engine/evacuate/settings.js'
 
-export const STEP_KINDS = ['shutdown', 'suspend', 'start', 'reboot', 'wait_for_ssh', 'command', 'pause', 'confirm', 'assert'] as const
+export const STEP_KINDS = ['shutdown', 'suspend', 'start', 'reboot', 'wait_for_ssh', 'command', 'pause', 'confirm', 'assert', 'evacuate', 'return'] as const
 export type StepKind = (typeof STEP_KINDS)[number]
 
 /** Other names accepted for a step kind. */
@@ -32,6 +34,8 @@ export type ParamType =
   | { type: 'command' }
   /** A readiness probe: none, agent, tcp:PORT[@source], console:TEXT, command:CMD. */
   | { type: 'ready' }
+  /** A percentage, 0 up to but not including 100: `10%`, `12.5 %` or a bare number (read as a fraction). */
+  | { type: 'percent' }
 
 export interface ParamSpec {
   param: ParamType
@@ -63,6 +67,26 @@ const stopParams = {
   timeout: p({ type: 'duration' }, 'timeoutMs', 'Per-guest time allowed for each action.'),
   host_timeout: p({ type: 'duration' }, 'hostTimeoutMs', 'Budget for the whole host; past it, remaining guests escalate.'),
   parallel: p({ type: 'integer', min: 1, max: MAX_PARALLEL }, 'parallel', 'Guests handled at once on one host.'),
+} as const
+
+/** Live migration tuning, shared by evacuate and return (the same as the CLI flags). */
+const migrationParams = {
+  migrations_per_host: p({ type: 'integer', min: 1, max: 1000 }, 'migrationsPerHost', 'Outgoing live migrations per source host at once (default 2).'),
+  incoming_per_host: p({ type: 'integer', min: 1, max: 1000 }, 'incomingPerHost', 'Incoming live migrations per destination host at once (default 2).'),
+  bandwidth: p({ type: 'integer', min: 1, max: MAX_PARALLEL }, 'bandwidthMiBs', 'Bandwidth limit per migration, MiB/s (default: unlimited).'),
+  migration_timeout: p({ type: 'duration' }, 'timeoutMs', 'Time one migration may take before on_timeout applies (default 10m).'),
+  on_timeout: p(
+    { type: 'enum', values: ['abort', 'suspend'] },
+    'onTimeout',
+    'abort (the guest stays on its source and goes to its stop chain) or suspend (paused so the copy completes).',
+  ),
+  auto_converge: p({ type: 'boolean' }, 'autoConverge', 'Let libvirt throttle busy guests so their migration converges.'),
+  postcopy: p(
+    { type: 'boolean' },
+    'postcopy',
+    'Switch to post-copy after one pre-copy pass. RISK: if either host or the link fails before the copy ends, the guest is lost.',
+  ),
+  copy_storage: p({ type: 'boolean' }, 'copyStorage', 'Copy disks that are not on shared storage (without it such guests are blocked).'),
 } as const
 
 export const STEP_SPECS: Readonly<Record<StepKind, StepSpec>> = {
@@ -144,6 +168,36 @@ export const STEP_SPECS: Readonly<Record<StepKind, StepSpec>> = {
         'running: every saved guest runs; ready: also passes its readiness probe once more; off: no guest runs.',
       ),
       msg: p({ type: 'string' }, 'msg', 'Message shown when the assertion fails.'),
+    },
+  },
+  evacuate: {
+    description:
+      'Empty each host by live migration: every guest gets a destination or a blocker first; what cannot move goes through the stop chain (saved list first). The host stays marked in maintenance until a return step.',
+    params: {
+      strategy: p(
+        { type: 'enum', values: EVACUATION_STRATEGIES },
+        'strategy',
+        "Strategy for every guest (default: the guest's virtfleet:evacuate= tag, then the host's evacuate_strategy var, then migrate-or-stop).",
+      ),
+      to: p({ type: 'string' }, 'destinations', 'Destination host pattern within the inventory (default: every host not being evacuated).'),
+      memory_headroom: p({ type: 'percent' }, 'headroom', 'Memory every destination keeps free, e.g. 15% (default: its memory_headroom var, else 10%).'),
+      vcpu_overcommit: p(
+        { type: 'number', min: MIN_VCPU_OVERCOMMIT, max: MAX_VCPU_OVERCOMMIT },
+        'vcpuOvercommit',
+        'Cap on vCPUs per physical CPU of a destination (default: its vcpu_overcommit var, else 4).',
+      ),
+      ...migrationParams,
+      action: p(action, 'action', 'First action for guests that do not move: shutdown (ACPI), suspend (managed save) or destroy.'),
+      fallback: stopParams.fallback,
+      timeout: p({ type: 'duration' }, 'stopTimeoutMs', 'Per-guest time allowed for each stop action.'),
+      parallel: stopParams.parallel,
+    },
+  },
+  return: {
+    description: 'Bring the guests an evacuate step moved away back to their home host by live migration, then clear the maintenance mark.',
+    params: {
+      leave: p({ type: 'boolean' }, 'leave', 'Leave migrated guests where they are (their entries leave the home host’s saved list).'),
+      ...migrationParams,
     },
   },
 }

@@ -6,6 +6,8 @@ import type { Action } from '../core/types.js'
 import type { HostOrder, StepOf as HostStepOf } from '../engine/rolling/types.js'
 import type { StepKind } from './spec.js'
 import type { ReadyProbe } from '../libvirt/readiness.js'
+import type { MigrationTuning } from '../engine/evacuate/options.js'
+import type { EvacuationStrategy } from '../engine/placement.js'
 
 export interface SourcePos {
   file: string
@@ -69,7 +71,27 @@ export interface AssertStep extends StepBase, Omit<HostStepOf<'assert'>, 'kind'>
   kind: 'assert'
 }
 
-export type Step = ShutdownStep | SuspendStep | StartStep | RebootStep | WaitForSshStep | CommandStep | PauseStep | ConfirmStep | AssertStep
+// evacuate and return carry the engine's migration tuning fields as they are (one definition, in the engine).
+export interface EvacuateStep extends StepBase, MigrationTuning {
+  kind: 'evacuate'
+  strategy?: EvacuationStrategy
+  /** An inventory host pattern: where guests may go (resolved against the inventory when the play runs). */
+  destinations?: string
+  headroom?: number
+  vcpuOvercommit?: number
+  /** How guests that do not move are stopped. */
+  action?: Action
+  fallback?: Action[]
+  stopTimeoutMs?: number
+  parallel?: number
+}
+export interface ReturnStep extends StepBase, MigrationTuning {
+  kind: 'return'
+  leave?: boolean
+}
+
+export type Step =
+  ShutdownStep | SuspendStep | StartStep | RebootStep | WaitForSshStep | CommandStep | PauseStep | ConfirmStep | AssertStep | EvacuateStep | ReturnStep
 
 export type { HostOrder }
 

@@ -50,7 +50,7 @@ export function renderHtmlReport(report: RunReport, events?: readonly FleetEvent
 <section class="card" id="timeline">
 <h2>Timeline</h2>
 <div class="timeline-wrap">${renderTimeline(report, events)}</div>
-<div class="legend"><span><i style="background:var(--ok)"></i>ok</span><span><i style="background:var(--warn)"></i>fallback or timeout</span><span><i style="background:var(--fail)"></i>failed</span><span><i style="background:var(--mutedc)"></i>interrupted / unfinished</span><span><i style="background:var(--host)"></i>host step (reboot, wait for SSH, …)</span><span>Hover a bar for details.</span></div>
+<div class="legend"><span><i style="background:var(--ok)"></i>ok</span><span><i style="background:var(--warn)"></i>fallback or timeout</span><span><i style="background:var(--fail)"></i>failed</span><span><i style="background:var(--mutedc)"></i>interrupted / unfinished</span><span><i style="background:var(--host)"></i>host step (reboot, wait for SSH, …)</span><span><i style="background:var(--move)"></i>live migration (→ destination)</span><span>Hover a bar for details.</span></div>
 </section>
 <section class="card" id="summary">
 <h2>Hosts and guests</h2>

@@ -20,7 +20,7 @@ export const STATUS_TONE: Record<HostReport['status'], Tone> = {
 }
 
 export const CSS = `
-:root{--bg:#f6f7f9;--card:#fff;--fg:#1d2433;--muted:#6b7280;--line:#e3e6eb;--row:#fbfcfd;--ok:#2f9e57;--host:#4f6bd8;--warn:#e0a100;--fail:#d64040;--mutedc:#9aa3ae;
+:root{--bg:#f6f7f9;--card:#fff;--fg:#1d2433;--muted:#6b7280;--line:#e3e6eb;--row:#fbfcfd;--ok:#2f9e57;--host:#4f6bd8;--move:#2f8fb0;--warn:#e0a100;--fail:#d64040;--mutedc:#9aa3ae;
 --ok-bg:#e6f6ec;--warn-bg:#fff5d6;--fail-bg:#fde8e8;--muted-bg:#eef0f3;font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif}
 @media (prefers-color-scheme:dark){:root{--bg:#12151b;--card:#1a1f27;--fg:#e6e9ef;--muted:#9aa3ae;--line:#2b323d;--row:#1d232c;--ok-bg:#17352379;--warn-bg:#3a300f;--fail-bg:#3d1b1b;--muted-bg:#262c35}}
 *{box-sizing:border-box}body{margin:0;background:var(--bg);color:var(--fg);font-size:14px;line-height:1.45}
@@ -44,7 +44,7 @@ svg .tick{fill:var(--muted);text-anchor:middle;font-size:11px}svg .grid{stroke:v
 svg .no-actions{fill:var(--mutedc);font-style:italic}
 svg .bar rect{stroke:#00000022;stroke-width:1}svg .bar-label{fill:#fff;font-size:10.5px;font-weight:600;pointer-events:none}svg .bar-label-out{fill:var(--muted);font-size:10.5px;pointer-events:none}
 svg .bar.tone-ok rect{fill:var(--ok)}svg .bar.tone-warn rect{fill:var(--warn)}svg .bar.tone-fail rect{fill:var(--fail)}svg .bar.tone-muted rect{fill:var(--mutedc)}
-svg .bar.tone-host rect{fill:var(--host)}svg .bar.tone-warn .bar-label{fill:#3b2c00}svg .bar:hover rect{stroke:var(--fg);stroke-width:1.5}
+svg .bar.tone-host rect{fill:var(--host)}svg .bar.migration-bar.tone-ok rect{fill:var(--move)}svg .bar.tone-warn .bar-label{fill:#3b2c00}svg .bar:hover rect{stroke:var(--fg);stroke-width:1.5}
 svg .host-status.tone-ok{fill:var(--ok)}svg .host-status.tone-warn{fill:#a87900}svg .host-status.tone-fail{fill:var(--fail)}svg .host-status.tone-muted{fill:var(--mutedc)}
 .legend{display:flex;gap:16px;margin-top:10px;color:var(--muted);font-size:12px;flex-wrap:wrap}.legend i{display:inline-block;width:12px;height:12px;border-radius:3px;vertical-align:-2px;margin-right:5px}
 table.summary{width:100%;border-collapse:collapse;font-size:13px}

@@ -1,6 +1,7 @@
-// The report's timeline: bars (one per guest action attempt or host step) from the journal's events when given,
-// else from the report's attempts, laid out as an SVG with one row per host and one lane per guest. Pure strings;
-// every text goes through escapeHtml.
+// The report's timeline: bars (one per guest action attempt, host step or live migration) from the journal's events
+// when given, else from the report's attempts, laid out as an SVG with one row per host and one lane per guest.
+// A migration is drawn in the guest's lane of the host whose step moved it, labelled with its destination
+// (`→ hv3`). Pure strings; every text goes through escapeHtml.
 
 import type { FleetEvent } from '../core/events.js'
 import { formatDuration } from '../core/duration.js'
@@ -9,7 +10,7 @@ import { escapeHtml, STATUS_TONE, type Tone } from './html-style.js'
 
 interface Bar {
   /** Host steps (reboot, wait_for_ssh, ...) get their own lane at the top of the host's row. */
-  kind: 'guest' | 'host'
+  kind: 'guest' | 'host' | 'migration'
   guest: string
   guestKey: string
   action: Verb | string
@@ -18,11 +19,14 @@ interface Bar {
   start: number
   end: number
   error?: string
+  /** A migration's destination host. */
+  destination?: string
 }
 
 function tone(b: Pick<Bar, 'result' | 'reason' | 'kind'>): Tone {
   if (b.result === 'failed') return 'fail'
   if (b.kind === 'host') return b.result === 'ok' ? 'host' : 'muted'
+  if (b.kind === 'migration') return b.result === 'ok' ? 'ok' : 'muted'
   if (b.result === 'timeout') return 'warn'
   if (b.result === 'interrupted' || b.result === 'running') return 'muted'
   return b.reason === 'primary' ? 'ok' : 'warn'
@@ -91,6 +95,28 @@ function collectBars(report: RunReport, events: readonly FleetEvent[] | undefine
           push(h.host, guestBar(h.host, g, { action: a.action, reason: a.reason, result: a.result, start, end, ...(a.error ? { error: a.error } : {}) }))
         }
       }
+    }
+  }
+  for (const e of events ?? []) {
+    if (e.type !== 'migration' || e.status === 'progress') continue
+    const key = `${e.host}\u0000${e.guest.uri}\u0000${e.guest.uuid || e.guest.name}\u0000migration`
+    if (e.status === 'started') {
+      // On the row of the host whose step moved it: away (`→ hv3`) and back home (`hv3 → hv1`) share one lane.
+      const action = e.source === e.host ? `→ ${e.destination}` : `${e.source} → ${e.destination}`
+      const bar: Bar = {
+        ...guestBar(e.host, e.guest, { action, reason: 'primary', result: 'running', start: Date.parse(e.at), end: endMs }),
+        kind: 'migration',
+        destination: e.destination,
+      }
+      open.set(key, bar)
+      push(e.host, bar)
+    } else {
+      const bar = open.get(key)
+      if (!bar) continue
+      open.delete(key)
+      bar.result = e.status === 'migrated' ? 'ok' : 'failed'
+      bar.end = Date.parse(e.at)
+      if (e.error) bar.error = e.error
     }
   }
   // Runs cut short leave bars open: they end where the run ended.
@@ -179,7 +205,7 @@ export function renderTimeline(report: RunReport, events: readonly FleetEvent[] 
       const bw = Math.max(3, x(b.end) - bx)
       const by = y + rowPad + lane * laneH + 2
       const dur = formatDuration(Math.max(0, b.end - b.start))
-      const tip = `${b.guest} — ${b.action}${b.reason !== 'primary' ? ` (${b.reason})` : ''}: ${b.result}, ${dur}${b.error ? `\n${b.error}` : ''}`
+      const tip = `${b.guest} — ${b.kind === 'migration' ? `live migration ${b.action}` : b.action}${b.reason !== 'primary' ? ` (${b.reason})` : ''}: ${b.result}, ${dur}${b.error ? `\n${b.error}` : ''}`
       // Label: "guest · action" on a lane's first bar, the action alone after it; inside the bar when it fits,
       // else after the lane's last bar, else truncated inside a bar wide enough for a few characters.
       const laneBars = hostBars.filter((o) => o.guestKey === b.guestKey)
@@ -194,7 +220,7 @@ export function renderTimeline(report: RunReport, events: readonly FleetEvent[] 
         inner = `<text class="bar-label-out" x="${(bx + bw + 5).toFixed(1)}" y="${by + 10.5}">${escapeHtml(truncate(label, 48))}</text>`
       }
       parts.push(
-        `<g class="bar ${b.kind}-bar tone-${tone(b)}" data-guest="${escapeHtml(b.guest)}" data-action="${escapeHtml(b.action)}" data-result="${escapeHtml(b.result)}"><title>${escapeHtml(tip)}</title><rect x="${bx.toFixed(1)}" y="${by}" width="${bw.toFixed(1)}" height="${laneH - 4}" rx="3"/>${inner}</g>`,
+        `<g class="bar ${b.kind}-bar tone-${tone(b)}" data-guest="${escapeHtml(b.guest)}" data-action="${escapeHtml(b.action)}" data-result="${escapeHtml(b.result)}"${b.destination !== undefined ? ` data-destination="${escapeHtml(b.destination)}"` : ''}><title>${escapeHtml(tip)}</title><rect x="${bx.toFixed(1)}" y="${by}" width="${bw.toFixed(1)}" height="${laneH - 4}" rx="3"/>${inner}</g>`,
       )
     }
     rows.push(`<g class="host-row" data-host="${escapeHtml(host)}" data-lanes="${lanes.length}">${parts.join('')}</g>`)

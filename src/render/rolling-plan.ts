@@ -32,15 +32,19 @@ export function formatRollingPlan(plan: RollingPlan, title = 'plan'): string {
   return lines.join('\n')
 }
 
-/** The plan for `--check --json`: the plan's data, each step with its one-line description. */
-export function rollingPlanToJson(plan: RollingPlan): string {
+/**
+ * The plan for `--check --json`: the plan's data, each step with its one-line description, and `extra` keys beside
+ * (the placement plan of an evacuation). A migration step's host pool is written as host names, not host specs.
+ */
+export function rollingPlanToJson(plan: RollingPlan, extra: Record<string, unknown> = {}): string {
   return JSON.stringify(
     {
       check: true,
       ...plan,
       hosts: plan.hosts.map((h) => ({ ...h, steps: h.steps.map((s) => ({ ...s, describe: describeStep(s.step) })) })),
+      ...extra,
     },
-    null,
+    (key, value: unknown) => (key === 'pool' && Array.isArray(value) ? value.map((h: { name?: unknown }) => h.name) : value),
     2,
   )
 }

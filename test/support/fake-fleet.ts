@@ -82,6 +82,8 @@ export class FakeHost {
   cpus = 8
   memoryKiB = 8 * 1024 * 1024
   availableKiB = 6 * 1024 * 1024
+  /** Destinations (host names) this host cannot reach for migration: `virsh -c DEST uri` and migrate fail. */
+  readonly cannotReach = new Set<string>()
   /** Migrations in flight out of this host, by guest UUID (domjobabort ends them). */
   private migrating = new Map<string, { abort: () => void }>()
   /** Completed incoming migrations (domjobinfo --completed on the destination). */
@@ -190,6 +192,16 @@ export class FakeHost {
     const uri = rest[1] as string
     const [sub, arg] = rest.slice(2)
     if (sub === LIST_SCRIPT) return ok(this.listOutput(uri))
+    if (sub === 'uri') {
+      // `virsh -c DEST_URI uri` on this host: the destination named in the URI answers if it is up and reachable.
+      const peer = /^[a-z+]+:\/\/(?:[^@/]*@)?([^:/?]+)/.exec(uri)?.[1]
+      if (uri.includes('://') && peer !== undefined && !uri.startsWith('qemu:///')) {
+        const dest = this.peers.get(peer)
+        if (!dest || dest.unreachable || this.cannotReach.has(peer))
+          return fail(`failed to connect to the hypervisor\nerror: Cannot recv data: ssh: connect to host ${peer} port 22: Connection refused`)
+      }
+      return ok(`${uri}\n\n`)
+    }
     if (sub === 'nodeinfo') return ok(`CPU model:           x86_64\nCPU(s):              ${this.cpus}\nMemory size:         ${this.memoryKiB} KiB\n`)
     if (sub === 'nodememstats')
       return ok(
@@ -294,7 +306,7 @@ export class FakeHost {
     const destName = /^[a-z+]+:\/\/(?:[^@/]*@)?([^:/?]+)/.exec(args[i + 1] ?? '')?.[1] ?? ''
     const dest = this.peers.get(destName)
     if (!dest || dest === this) return fail(`unable to connect to server at '${destName}'`)
-    if (dest.unreachable) return fail(`unable to connect to server at '${destName}': Connection refused`)
+    if (dest.unreachable || this.cannotReach.has(destName)) return fail(`unable to connect to server at '${destName}': Connection refused`)
     let aborted = false
     await new Promise<void>((resolve) => {
       this.migrating.set(g.uuid, {

@@ -27,6 +27,8 @@ export interface EvacuateOptions extends MigrationTuning {
   to?: string[]
   /** The hosts guests may go to (the CLI resolves `--to` against the inventory); default the run's own hosts. */
   pool?: HostSpec[]
+  /** A playbook step's `to:`, an inventory host pattern: the CLI resolves it into `pool` before the play runs. */
+  destinations?: string
   headroom?: number
   vcpuOvercommit?: number
   /** How guests that do not move are stopped (the stop step's options). */

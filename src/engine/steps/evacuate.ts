@@ -1,6 +1,7 @@
 // Evacuate a host by live migration: read the facts (source guests, usable destinations outside this batch), place
 // every guest (engine/placement.ts), migrate as placed (engine/migrate.ts), record each moved guest in the host's
-// saved list (`migratedTo`), and send every guest that did not move through the stop step's own engine.
+// saved list (`migratedTo`), and send every guest that did not move through the stop step's own engine. Before
+// anything moves, the source must reach each destination it will use (evacuate/reach.ts).
 
 import type { GuestReport } from '../../core/report.js'
 import { Semaphore } from '../../core/semaphore.js'
@@ -11,7 +12,8 @@ import { mergeEntries, SavedListStore } from '../../state/saved-list.js'
 import { compareCpus, destinationRefusal, openDestinations, sourceGuests, type Destination, type SourceGuest } from '../evacuate/facts.js'
 import { MIGRATION_DEFAULTS, migrationLimits, type EvacuateOptions } from '../evacuate/options.js'
 import { runMigrations, type MigrationJob, type MigrationResult } from '../migrate.js'
-import { DEFAULT_PLACEMENT, planPlacement, type PlacementPlan } from '../placement.js'
+import { DEFAULT_PLACEMENT, type PlacementPlan } from '../placement.js'
+import { placeReachable, reachFailure } from '../evacuate/reach.js'
 import type { RunContext } from '../fleet.js'
 import { stopHostJob } from '../stop.js'
 import { runGuestJob } from './guests.js'
@@ -29,8 +31,11 @@ export interface EvacuationFacts {
   plan: PlacementPlan
 }
 
+/** Load a plan puts on destinations that their facts do not show yet (`--check` planning host after host). */
+export type PendingLoad = ReadonlyMap<string, { memoryKiB: number; vcpus: number }>
+
 /** Read and place, nothing changed: what the step runs first and what `evacuate --check` prints. */
-export async function gatherAndPlan(ctx: StepContext, session: HostSession, o: EvacuateOptions): Promise<EvacuationFacts> {
+export async function gatherAndPlan(ctx: StepContext, session: HostSession, o: EvacuateOptions, pending?: PendingLoad): Promise<EvacuationFacts> {
   const guests = await sourceGuests(session, ctx.host, o.strategy, o.stop?.guests)
   const batch = new Set(ctx.fleet.batch)
   const candidates = (o.pool ?? ctx.fleet.hosts).filter(
@@ -39,14 +44,25 @@ export async function gatherAndPlan(ctx: StepContext, session: HostSession, o: E
   const { usable, refused } =
     guests.length > 0 ? await openDestinations(ctx.run.transport, candidates, ctx.run.runId, ctx.run.signal) : { usable: [], refused: [] }
   await compareCpus(guests, usable)
-  const plan = planPlacement(
+  // A flag (or step option) applies to every destination; without one, each destination's own vars, then defaults.
+  const facts = usable.map((d) => ({
+    ...d.facts,
+    availableKiB: d.facts.availableKiB - (pending?.get(d.spec.name)?.memoryKiB ?? 0),
+    runningVcpus: d.facts.runningVcpus + (pending?.get(d.spec.name)?.vcpus ?? 0),
+    ...(o.headroom === undefined && d.settings.headroom !== undefined ? { headroom: d.settings.headroom } : {}),
+    ...(o.vcpuOvercommit === undefined && d.settings.vcpuOvercommit !== undefined ? { vcpuOvercommit: d.settings.vcpuOvercommit } : {}),
+  }))
+  const byName = new Map(usable.map((d) => [d.spec.name, d]))
+  const plan = await placeReachable(
+    ctx.host.name,
     guests,
-    usable.map((d) => d.facts),
+    facts,
     {
       headroom: o.headroom ?? DEFAULT_PLACEMENT.headroom,
       vcpuOvercommit: o.vcpuOvercommit ?? DEFAULT_PLACEMENT.vcpuOvercommit,
       copyStorage: o.copyStorage ?? false,
     },
+    (h) => reachFailure(session, (byName.get(h) as Destination).settings.uri, ctx.run.clock, ctx.run.signal),
   )
   return { guests, destinations: usable, refused, plan }
 }
@@ -67,10 +83,11 @@ export const evacuate: StepHandler<'evacuate'> = {
     optionLine({
       strategy: o.strategy,
       to: list(o.to ?? o.pool?.map((h) => h.name)),
-      headroom: o.headroom,
+      memory_headroom: o.headroom !== undefined ? `${Math.round(o.headroom * 1000) / 10}%` : undefined,
       vcpu_overcommit: o.vcpuOvercommit,
       ...tuningLine(o),
       fallback_action: o.stop?.action,
+      fallback_chain: list(o.stop?.fallback),
       fallback_timeout: secs(o.stop?.timeoutMs),
     }),
   async run(ctx, step) {

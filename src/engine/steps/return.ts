@@ -1,12 +1,14 @@
 // The way back: every guest the home host's saved list records as `migratedTo: DEST` is live-migrated from DEST
 // back to this host and its entry dropped; with `leave` (--no-return) the entries are dropped and the guests stay.
-// The maintenance mark is cleared once nothing is left away.
+// The maintenance mark is cleared once nothing is left away. Each host guests come back from must first reach
+// this one (the evacuation's pre-flight, the other way round); a guest whose host cannot stays there, reported.
 
 import { errorMessage } from '../../core/errors.js'
 import type { HostSession } from '../../ssh/transport.js'
 import { clearMaintenance } from '../../state/maintenance.js'
 import { removeEntries, SavedListStore, type SavedEntry } from '../../state/saved-list.js'
 import { migrationSettings } from '../evacuate/settings.js'
+import { reachFailure } from '../evacuate/reach.js'
 import { MIGRATION_DEFAULTS, migrationLimits } from '../evacuate/options.js'
 import { runMigrations, type MigrationJob } from '../migrate.js'
 import { ok, type StepHandler } from './handler.js'
@@ -49,6 +51,7 @@ export const returnGuests: StepHandler<'return'> = {
     const home = migrationSettings(ctx.host)
     const sessions = new Map<string, HostSession>()
     const problems: string[] = []
+    const reach = new Map<string, string | undefined>()
     try {
       const jobs: Array<MigrationJob & { entry: SavedEntry }> = []
       for (const e of away) {
@@ -65,6 +68,13 @@ export const returnGuests: StepHandler<'return'> = {
             problems.push(`${e.name}: ${where} unreachable (${errorMessage(err)})`)
             continue
           }
+        }
+        // Pre-flight, once per source: the host the guest is on must reach home the way the migration will.
+        if (!reach.has(where)) reach.set(where, await reachFailure(sessions.get(where) as HostSession, home.uri, ctx.run.clock, ctx.run.signal))
+        const cannot = reach.get(where)
+        if (cannot !== undefined) {
+          problems.push(`${e.name}: still on ${where}, which cannot reach ${ctx.host.name} (${cannot})`)
+          continue
         }
         jobs.push({
           entry: e,

@@ -1,7 +1,7 @@
 // The migration vars read once at the inventory edge: defaults, typed values, and errors naming the host and var.
 import { describe, expect, it } from 'vitest'
 import { InputError } from '../../../src/core/errors.js'
-import { migrationSettings } from '../../../src/engine/evacuate/settings.js'
+import { migrationSettings, parseHeadroom, parseOvercommit } from '../../../src/engine/evacuate/settings.js'
 import { parseDescriptionTags } from '../../../src/libvirt/describe.js'
 import { hostSpec } from '../../support/fake-fleet.js'
 
@@ -41,6 +41,35 @@ describe('migrationSettings', () => {
     expect(bad({ shared_storage: 'relative/path' })).toThrow(/var shared_storage: "relative\/path" is not an absolute path/)
     expect(bad({ shared_storage: 3 })).toThrow(/var shared_storage must be a list of paths/)
     expect(bad({ migration_uri: 5 })).toThrow(/var migration_uri must be a string/)
+  })
+})
+
+describe('memory headroom and vCPU overcommit values (flags, vars, playbook steps)', () => {
+  it('reads a headroom as a percentage, with or without %, to the fraction kept free', () => {
+    expect(parseHeadroom('10%', '--memory-headroom')).toBe(0.1)
+    expect(parseHeadroom(' 12.5 % ', '--memory-headroom')).toBe(0.125)
+    expect(parseHeadroom(25, 'x')).toBe(0.25)
+    expect(parseHeadroom('0', 'x')).toBe(0)
+  })
+
+  it('refuses a headroom of 100 % or more, negative, or not a number, naming where it came from', () => {
+    for (const bad of ['100%', '150', '-5%', 'ten', '', '10%%', 1e300, true, null])
+      expect(() => parseHeadroom(bad, '--memory-headroom'), String(bad)).toThrow(InputError)
+    expect(() => parseHeadroom('100%', '--memory-headroom')).toThrow(/^--memory-headroom: expected a percentage of memory to keep free, from 0% to below 100%/)
+  })
+
+  it('reads an overcommit cap as vCPUs per physical CPU, from 0.1 to 64', () => {
+    expect(parseOvercommit('4', '--vcpu-overcommit')).toBe(4)
+    expect(parseOvercommit(1.5, 'x')).toBe(1.5)
+    for (const bad of ['0', '0.05', '65', '-1', '4x', '', 'lots', 0]) expect(() => parseOvercommit(bad, '--vcpu-overcommit'), String(bad)).toThrow(InputError)
+    expect(() => parseOvercommit('0', '--vcpu-overcommit')).toThrow(/^--vcpu-overcommit: expected vCPUs per physical CPU, from 0.1 to 64/)
+  })
+
+  it('a destination’s memory_headroom and vcpu_overcommit vars are read once, typed, with the host named on error', () => {
+    expect(migrationSettings(hostSpec('hv2', { vars: { memory_headroom: '20%', vcpu_overcommit: 2 } }))).toMatchObject({ headroom: 0.2, vcpuOvercommit: 2 })
+    expect(migrationSettings(hostSpec('hv2')).headroom).toBeUndefined()
+    expect(() => migrationSettings(hostSpec('hv9', { vars: { memory_headroom: '120%' } }))).toThrow(/^host hv9: var memory_headroom: expected a percentage/)
+    expect(() => migrationSettings(hostSpec('hv9', { vars: { vcpu_overcommit: 'many' } }))).toThrow(/^host hv9: var vcpu_overcommit: expected vCPUs/)
   })
 })
 

@@ -185,3 +185,80 @@ describe('reboot --evacuate', () => {
     expect(fake.actions()).toEqual([])
   })
 })
+
+describe('evacuate pre-flight: each source reaches each destination it will use', () => {
+  const DRAIN_EVACUATE = (evacuate = {}) => maintenanceSteps({ evacuate, stop: {} })
+
+  it('checks the destination on the source with virsh -c DEST_URI uri before anything moves, and places elsewhere when it fails', async () => {
+    const { clock, fake, hosts, events, ctx, specs } = setup(['hv1', 'hv2', 'hv3'])
+    hosts[0]!.addGuest({ name: 'web' })
+    hosts[2]!.availableKiB = 4 * 1024 * 1024 // hv2 has the most memory: placement picks it first
+    hosts[0]!.cannotReach.add('hv2')
+    const r = await clock.runUntil(runRolling(specs.slice(0, 1), ctx, { steps: DRAIN_EVACUATE({ pool: specs }) }), 600_000, 100)
+    const checks = fake.log.filter((x) => x.argv[3] === 'uri').map((x) => `${x.host} ${x.argv[2]}`)
+    expect(checks).toEqual(['hv1 qemu+ssh://root@hv2/system', 'hv1 qemu+ssh://root@hv3/system'])
+    // Both checks ran before the first migration.
+    const firstMigrate = fake.log.findIndex((x) => x.argv[3] === 'migrate')
+    expect(fake.log.findIndex((x) => x.argv[3] === 'uri' && x.argv[2]?.includes('hv3'))).toBeLessThan(firstMigrate)
+    expect(r.hosts[0]?.status).toBe('ok')
+    expect(where(fake).hv3).toEqual(['web'])
+    expect(events.some((e) => e.type === 'migration' && e.destination === 'hv2')).toBe(false)
+  })
+
+  it('a destination unreachable from its source makes a blocker: migrate-or-stop goes to the stop chain, migrate fails the host, with the reason', async () => {
+    const { clock, fake, hosts, ctx, specs } = setup(['hv1', 'hv2'])
+    hosts[0]!.addGuest({ name: 'web' })
+    hosts[0]!.addGuest({ name: 'db', description: 'virtfleet:evacuate=migrate' })
+    hosts[0]!.cannotReach.add('hv2')
+    const r = await clock.runUntil(runRolling(specs.slice(0, 1), ctx, { steps: DRAIN_EVACUATE({ pool: specs }) }), 600_000, 100)
+    expect(fake.log.some((x) => x.argv[3] === 'migrate')).toBe(false)
+    expect(fake.actions()).toEqual(['hv1 shutdown web'])
+    const hv1 = r.hosts[0]
+    expect(hv1?.status).toBe('partial')
+    expect(hv1?.error).toMatch(/db \(no destination fits 96 MiB, 1 vCPU \(hv2: not reachable from hv1: .*Connection refused\)\)/)
+    expect(hv1?.guests.find((g) => g.name === 'web')?.note).toMatch(/not migrated: no destination fits .*hv2: not reachable from hv1/)
+    expect(hosts[0]!.guest('db').state).toBe('running')
+  })
+
+  it('a destination’s memory_headroom var refuses it; a --memory-headroom given for the run overrides the var', async () => {
+    const { clock, fake, hosts, ctx, specs } = setup(['hv1', 'hv2', 'hv3'])
+    hosts[0]!.addGuest({ name: 'big', memoryKiB: 3 * 1024 * 1024 })
+    hosts[2]!.availableKiB = 4 * 1024 * 1024
+    // hv2 (6 of 8 GiB available) keeps half its memory free: 2 GiB left for guests, too little for 3 GiB.
+    const withVar = specs.map((s) => (s.name === 'hv2' ? { ...s, vars: { ...s.vars, memory_headroom: '50%' } } : s))
+    await clock.runUntil(runRolling(withVar.slice(0, 1), ctx, { steps: DRAIN_EVACUATE({ pool: withVar }) }), 600_000, 100)
+    expect(where(fake).hv3).toEqual(['big'])
+
+    const again = setup(['hv1', 'hv2', 'hv3'])
+    again.hosts[0]!.addGuest({ name: 'big', memoryKiB: 3 * 1024 * 1024 })
+    again.hosts[2]!.availableKiB = 4 * 1024 * 1024
+    const vars = again.specs.map((s) => (s.name === 'hv2' ? { ...s, vars: { ...s.vars, memory_headroom: '50%' } } : s))
+    const steps = DRAIN_EVACUATE({ pool: vars, headroom: 0.1 })
+    await again.clock.runUntil(runRolling(vars.slice(0, 1), again.ctx, { steps }), 600_000, 100)
+    expect(where(again.fake).hv2).toEqual(['big'])
+  })
+})
+
+describe('return pre-flight', () => {
+  it('a host that cannot reach the home host keeps its guests, with the reason; nothing is migrated from it', async () => {
+    const { clock, fake, hosts, ctx, specs } = setup(['hv1', 'hv2'])
+    hosts[0]!.addGuest({ name: 'web' })
+    await clock.runUntil(runRolling(specs.slice(0, 1), ctx, { steps: maintenanceSteps({ evacuate: { pool: specs }, stop: {} }) }), 600_000, 100)
+    expect(where(fake).hv2).toEqual(['web'])
+    hosts[1]!.cannotReach.add('hv1')
+    const before = fake.log.length
+    const r = await clock.runUntil(
+      runRolling(specs.slice(0, 1), { ...ctx, runId: 'run-2' }, { steps: maintenanceSteps({ start: {}, returnGuests: { pool: specs } }) }),
+      600_000,
+      100,
+    )
+    const after = fake.log.slice(before)
+    expect(after.filter((x) => x.argv[3] === 'uri').map((x) => `${x.host} ${x.argv[2]}`)).toEqual(['hv2 qemu+ssh://root@hv1/system'])
+    expect(after.some((x) => x.argv[3] === 'migrate')).toBe(false)
+    expect(r.hosts[0]?.error).toMatch(/web: still on hv2, which cannot reach hv1 \(.*Connection refused\)/)
+    expect(where(fake)).toEqual({ hv1: [], hv2: ['web'] })
+    // Still recorded away and the host still in maintenance: a later restore can bring it home.
+    expect(hosts[0]!.files.get(savedListPath())).toMatch(/"migratedTo": "hv2"/)
+    expect(hosts[0]!.files.has(maintenancePath())).toBe(true)
+  })
+})

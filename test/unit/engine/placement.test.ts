@@ -116,3 +116,41 @@ describe('capacity parsers (virsh 9.0 output)', () => {
     expect(cpuCompatible('CPU described in /dev/stdin is incompatible with the CPU provided by hypervisor on the host\n')).toBe(false)
   })
 })
+
+describe('placement limits: memory headroom and vCPU overcommit, per plan and per destination', () => {
+  it('a larger headroom refuses a destination the default 10 % accepts', () => {
+    // 32 GiB host with 10 GiB available: 10 % keeps 3.2 GiB free (a 6 GiB guest fits), 30 % keeps 9.6 GiB (it does not).
+    expect(where(planPlacement([guest('hv1', 'a', 6)], [dest('hv2', 10)]))).toEqual({ a: 'hv2' })
+    const plan = planPlacement([guest('hv1', 'a', 6, { strategy: 'migrate' })], [dest('hv2', 10)], { ...DEFAULT_PLACEMENT, headroom: 0.3 })
+    expect(where(plan).a).toMatch(/^blocked: no destination fits 6144 MiB, 2 vCPU \(hv2: 410 MiB free above the 30 % headroom\)$/)
+    expect(plan.destinations[0]).toMatchObject({ headroom: 0.3, reserveKiB: Math.ceil(32 * GiB * 0.3) })
+  })
+
+  it('a destination’s own headroom and overcommit (its vars) win over the plan’s', () => {
+    const plan = planPlacement(
+      [guest('hv1', 'a', 6), guest('hv1', 'b', 1, { vcpus: 3 })],
+      [dest('hv2', 20, { headroom: 0.5 }), dest('hv3', 12, { cpus: 2, vcpuOvercommit: 1 })],
+    )
+    // a: hv2 keeps 50 % (16 GiB: 4 GiB free is too small), so hv3; b needs 3 vCPUs: hv3 caps at 2 x 1, so hv2.
+    expect(where(plan)).toEqual({ a: 'hv3', b: 'hv2' })
+    expect(plan.destinations.map((d) => [d.host, d.vcpuCap])).toEqual([
+      ['hv2', 32],
+      ['hv3', 2],
+    ])
+    // Without their own limits, a goes where most memory is left.
+    expect(where(planPlacement([guest('hv1', 'a', 6)], [dest('hv2', 20), dest('hv3', 12, { cpus: 2 })]))).toEqual({ a: 'hv2' })
+  })
+
+  it('the vCPU overcommit cap counts the vCPUs already running there', () => {
+    const o = { ...DEFAULT_PLACEMENT, vcpuOvercommit: 1 }
+    const plan = planPlacement([guest('hv1', 'a', 1, { vcpus: 4, strategy: 'migrate' })], [dest('hv2', 20, { cpus: 8, runningVcpus: 6 })], o)
+    expect(where(plan).a).toBe('blocked: no destination fits 1024 MiB, 4 vCPU (hv2: 6/8 vCPUs used)')
+    expect(where(planPlacement([guest('hv1', 'a', 1, { vcpus: 4 })], [dest('hv2', 20, { cpus: 8, runningVcpus: 6 })]))).toEqual({ a: 'hv2' })
+  })
+
+  it('a refused destination (not reachable from the source) is never picked and is named in the reason', () => {
+    const plan = planPlacement([guest('hv1', 'a', 1)], [dest('hv2', 20, { refusal: 'not reachable from hv1: Connection refused' })])
+    expect(where(plan)).toEqual({ a: 'stop: no destination fits 1024 MiB, 2 vCPU (hv2: not reachable from hv1: Connection refused)' })
+    expect(plan.destinations[0]).toMatchObject({ host: 'hv2', refusal: 'not reachable from hv1: Connection refused', guests: [] })
+  })
+})

@@ -73,8 +73,8 @@ describe('names of Object.prototype members are ordinary unknown names', () => {
         problems(`- hosts: all\n  ${name}: 1\n  steps:\n    - ${name}\n    - ${name}: 1\n    - reboot: { ${name}: 1 }\n    - reboot:\n      ${name}: 1\n`),
       ).toEqual([
         `2:3: unknown key "${name}" in play (allowed: name, hosts, serial, max_fail_percentage, order, vars, steps)`,
-        `4:7: unknown step "${name}"; steps are shutdown, suspend, start, reboot, wait_for_ssh, command, pause, confirm, assert`,
-        `5:7: unknown step "${name}"; steps are shutdown, suspend, start, reboot, wait_for_ssh, command, pause, confirm, assert`,
+        `4:7: unknown step "${name}"; steps are shutdown, suspend, start, reboot, wait_for_ssh, command, pause, confirm, assert, evacuate, return`,
+        `5:7: unknown step "${name}"; steps are shutdown, suspend, start, reboot, wait_for_ssh, command, pause, confirm, assert, evacuate, return`,
         `6:17: unknown key "${name}" in reboot options (allowed: command, reboot_timeout, connect_timeout, post_reboot_delay, test_command)`,
         `8:7: unknown key "${name}" in step (allowed: name, ignore_errors)`,
       ])

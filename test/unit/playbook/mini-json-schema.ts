@@ -23,6 +23,7 @@ const KNOWN = new Set([
   'minLength',
   'minimum',
   'maximum',
+  'exclusiveMaximum',
   'pattern',
   'propertyNames',
   'examples',
@@ -82,6 +83,7 @@ export function validate(root: Record<string, unknown>, value: unknown): string[
     if (typeof v === 'number') {
       if (typeof schema.minimum === 'number' && v < schema.minimum) ok = fail(at, `< ${schema.minimum}`)
       if (typeof schema.maximum === 'number' && v > schema.maximum) ok = fail(at, `> ${schema.maximum}`)
+      if (typeof schema.exclusiveMaximum === 'number' && v >= schema.exclusiveMaximum) ok = fail(at, `>= ${schema.exclusiveMaximum}`)
     }
     if (Array.isArray(v)) {
       if (typeof schema.minItems === 'number' && v.length < schema.minItems) ok = fail(at, 'too few items')

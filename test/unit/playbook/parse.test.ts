@@ -81,7 +81,7 @@ describe('parsePlaybookText: valid playbooks', () => {
 describe('parsePlaybookText: errors carry file:line:column', () => {
   it('unknown step kind, at the key, with the closest valid one', () => {
     expect(problems(play('    - shutdwn: { timeout: 2m }\n'))).toEqual([
-      '4:7: unknown step "shutdwn" (did you mean "shutdown"?); steps are shutdown, suspend, start, reboot, wait_for_ssh, command, pause, confirm, assert',
+      '4:7: unknown step "shutdwn" (did you mean "shutdown"?); steps are shutdown, suspend, start, reboot, wait_for_ssh, command, pause, confirm, assert, evacuate, return',
     ])
   })
 

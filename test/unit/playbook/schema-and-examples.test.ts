@@ -11,7 +11,7 @@ import { validate } from './mini-json-schema.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
 const schemaFile = path.join(root, 'schemas/playbook.schema.json')
-const examples = ['rolling-reboot.yml', 'maintenance-window.yml', 'ci-drain.yml'].map((f) => path.join(root, 'playbooks', f))
+const examples = ['rolling-reboot.yml', 'maintenance-window.yml', 'ci-drain.yml', 'rolling-evacuate.yml'].map((f) => path.join(root, 'playbooks', f))
 
 if (process.env.UPDATE_SCHEMAS === '1') fs.writeFileSync(schemaFile, JSON.stringify(playbookJsonSchema(), null, 2) + '\n')
 

@@ -81,7 +81,10 @@ export const stopFlags = {
     summary: "First action per guest (suspend = managedsave). Default shutdown, or the host's `action` var.",
   }),
   fallback: Flags.string({ summary: 'Escalation chain tried in order when the previous action fails or times out, e.g. shutdown,destroy.' }),
-  timeout: Flags.string({ char: 't', summary: 'Per-guest time for each action (seconds, or 90s, 5m). Default 5m; destroy, the last resort, always gets at least 30s.' }),
+  timeout: Flags.string({
+    char: 't',
+    summary: 'Per-guest time for each action (seconds, or 90s, 5m). Default 5m; destroy, the last resort, always gets at least 30s.',
+  }),
   'host-timeout': Flags.string({ summary: 'Per-host budget; when it runs out, every guest not yet off escalates to its next fallback.' }),
   'persistent-only': Flags.boolean({ summary: 'Leave transient guests alone (they cannot be restored by start anyway).' }),
   tiers: Flags.string({ summary: 'Fleet-wide phases by guest tier, in stop order (e.g. app,db: app everywhere before db). Start runs them in reverse.' }),

@@ -239,11 +239,12 @@ describe('step timeouts are exact (one deadline from the moment of the request)'
 })
 
 describe('destroy, the last resort, is not cut by a short --timeout', () => {
-  it('a destroy that takes 12 s on a loaded host (libvirt: SIGTERM, then SIGKILL) completes under --timeout 4s', async () => {
+  /** A guest that ignores ACPI on a host whose `virsh destroy` answers after `destroyMs`; --timeout 4s, fallback destroy. */
+  async function destroyTaking(destroyMs: number) {
     const clock = new FakeClock()
     const fake = new FakeTransport(clock)
     fake.addHost('hv1').addGuest({ name: 'g1', shutdownDelayMs: 'ignore' })
-    const transport = slowVerb(fake, clock, 'destroy', 12_000)
+    const transport = slowVerb(fake, clock, 'destroy', destroyMs)
     const r = await clock.runUntil(
       runStop(
         [hostSpec('hv1')],
@@ -251,7 +252,11 @@ describe('destroy, the last resort, is not cut by a short --timeout', () => {
         { timeoutMs: 4000, fallback: ['destroy'] },
       ),
     )
-    const g = byName(r).g1
+    return { r, g: byName(r).g1 }
+  }
+
+  it('a destroy that takes 12 s on a loaded host (libvirt: SIGTERM, then SIGKILL) completes under --timeout 4s', async () => {
+    const { r, g } = await destroyTaking(12_000)
     expect(g?.attempts.map((a) => [a.action, a.result, a.durationMs])).toEqual([
       ['shutdown', 'timeout', 4000],
       ['destroy', 'ok', 12_000],
@@ -261,18 +266,7 @@ describe('destroy, the last resort, is not cut by a short --timeout', () => {
   })
 
   it('a destroy that hangs is still cut, at 30 s', async () => {
-    const clock = new FakeClock()
-    const fake = new FakeTransport(clock)
-    fake.addHost('hv1').addGuest({ name: 'g1', shutdownDelayMs: 'ignore' })
-    const transport = slowVerb(fake, clock, 'destroy', 600_000)
-    const r = await clock.runUntil(
-      runStop(
-        [hostSpec('hv1')],
-        { transport, clock, bus: new EventBus(), runId: 'r', command: 'shutdown', check: false },
-        { timeoutMs: 4000, fallback: ['destroy'] },
-      ),
-    )
-    const g = byName(r).g1
+    const { g } = await destroyTaking(600_000)
     expect(g?.attempts.map((a) => [a.action, a.result, a.durationMs])).toEqual([
       ['shutdown', 'timeout', 4000],
       ['destroy', 'timeout', 30_000],

@@ -2,8 +2,8 @@
 // runs the engine (a fleet job or a rolling run), prints the final report, sets the exit code, and always tears
 // down. Every command that touches hosts goes through here; the transport and clock are injectable for tests.
 
-import { setMaxListeners } from 'node:events'
 import { realClock, type Clock } from '../core/clock.js'
+import { manyListeners } from '../core/semaphore.js'
 import { parseDuration } from '../core/duration.js'
 import { errorMessage } from '../core/errors.js'
 import { EventBus } from '../core/events.js'
@@ -248,9 +248,7 @@ function makeTransport(readyTimeoutMs: number, sshConfig: SSHConfig | undefined,
 
 /** SIGINT/SIGTERM: stop starting new actions; a second signal exits at once (state on hosts is already written). */
 export function trapSignals(): { signal: AbortSignal; release(): void } {
-  const interrupt = new AbortController()
-  // Every queued guest listens to this one signal: hundreds of listeners are expected, not a leak.
-  setMaxListeners(0, interrupt.signal)
+  const interrupt = manyListeners(new AbortController())
   const handlers: Array<[NodeJS.Signals, () => void]> = []
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     const handler = () => {

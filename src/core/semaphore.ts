@@ -87,6 +87,12 @@ export function abortReason(signal: AbortSignal): Error {
 }
 
 /** A signal that fires when any of the given signals fires. */
+/** A controller whose signal every queued host or guest listens to: hundreds of listeners are expected, not a leak. */
+export function manyListeners(c: AbortController): AbortController {
+  setMaxListeners(0, c.signal)
+  return c
+}
+
 export function anySignal(signals: Array<AbortSignal | undefined>): AbortSignal {
   const present = signals.filter((s): s is AbortSignal => s !== undefined)
   const any = AbortSignal.any(present)

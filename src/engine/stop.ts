@@ -19,7 +19,7 @@ import type { HostStopPlan, StopOptions, StopTarget } from './plan.js'
 import { planHostStop } from './plan.js'
 import { predictHostStop } from './longest-first.js'
 import type { ActionAttempt, GuestOutcome, GuestReport, RunReport } from '../core/report.js'
-import { anySignal, Semaphore } from '../core/semaphore.js'
+import { anySignal, manyListeners, Semaphore } from '../core/semaphore.js'
 import { TIMER_CANCELLED } from '../core/clock.js'
 import { orderGroups, tierPhase } from './ordering.js'
 import { Deadline } from './deadline.js'
@@ -119,8 +119,7 @@ async function executeStopPlan(
   o: StopRunOptions,
 ): Promise<GuestReport[]> {
   const { settings } = plan
-  const budget = new AbortController()
-  setMaxListeners(0, budget.signal)
+  const budget = manyListeners(new AbortController())
   const budgetTimer = new AbortController()
   const hostBudgetMs = settings.hostTimeoutMs
   if (hostBudgetMs !== undefined) {

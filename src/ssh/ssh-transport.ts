@@ -7,7 +7,7 @@
 import type { Duplex } from 'node:stream'
 import { realClock } from '../core/clock.js'
 import type { HostSpec } from '../inventory/types.js'
-import { abortReason, Semaphore } from '../core/semaphore.js'
+import { abortReason, manyListeners, Semaphore } from '../core/semaphore.js'
 import { KeyStore } from './auth.js'
 import { mapConnectError } from './connect-errors.js'
 import { SshConnection } from './connection.js'
@@ -32,8 +32,8 @@ export class SshTransport implements Transport {
   /** Bastion connections by route. */
   private readonly bastions = new Map<string, Promise<SshConnection>>()
   private readonly live = new Set<SshConnection>()
-  /** Aborted by closeAll(): cancels handshakes, backoff sleeps and queued attempts. */
-  private closing = new AbortController()
+  /** Aborted by closeAll(): cancels handshakes, backoff sleeps and queued attempts (every host's: many listeners). */
+  private closing = manyListeners(new AbortController())
 
   constructor(options: SshTransportOptions = {}) {
     this.opts = resolveSshOptions(options)
@@ -68,7 +68,7 @@ export class SshTransport implements Transport {
   /** Ends every connection: targets, then the bastions that carry them. Bounded by about 2 × closeGraceMs. */
   async closeAll(): Promise<void> {
     const closing = this.closing
-    this.closing = new AbortController()
+    this.closing = manyListeners(new AbortController())
     closing.abort(new Error('the transport is closing'))
     const all = [...this.targets.values(), ...this.bastions.values()]
     this.targets.clear()

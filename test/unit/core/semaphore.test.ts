@@ -1,6 +1,6 @@
 // Semaphore: the one concurrency limit (forks, parallel), FIFO and abortable.
 import { describe, expect, it } from 'vitest'
-import { Semaphore } from '../../../src/core/semaphore.js'
+import { manyListeners, Semaphore } from '../../../src/core/semaphore.js'
 
 describe('Semaphore', () => {
   it('never grants more than max slots, in FIFO order', async () => {
@@ -31,5 +31,26 @@ describe('Semaphore', () => {
     r1()
     r1()
     expect(sem.inUse).toBe(0)
+  })
+})
+
+describe('manyListeners', () => {
+  it('lets 50 queued waiters listen to one signal without a MaxListenersExceededWarning', async () => {
+    const warnings: string[] = []
+    const onWarning = (w: Error) => warnings.push(w.name)
+    process.on('warning', onWarning)
+    try {
+      const c = manyListeners(new AbortController())
+      const s = new Semaphore(1)
+      const release = await s.acquireUnless(c.signal)
+      const queued = Array.from({ length: 50 }, () => s.acquireUnless(c.signal))
+      c.abort()
+      expect((await Promise.all(queued)).every((r) => r === undefined)).toBe(true)
+      release?.()
+      await new Promise((r) => setImmediate(r))
+      expect(warnings).not.toContain('MaxListenersExceededWarning')
+    } finally {
+      process.off('warning', onWarning)
+    }
   })
 })

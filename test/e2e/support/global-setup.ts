@@ -1,25 +1,25 @@
 // The e2e project's global setup: every run starts from no lab at all (leftover e2e labs of an earlier run are
 // purged), so a lab shared by several files (support/labs.ts) is booted fresh once per run; at the end every
-// e2e lab is stopped and purged, whichever file used it last.
+// e2e lab is stopped and purged, whichever file used it last. Asynchronous: a synchronous purge would block the
+// main process while vitest is closing its workers.
 
-import { execFileSync } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { REPO } from './fleet.js'
 
-function purgeAll(): void {
+const run = promisify(execFile)
+
+async function purgeAll(): Promise<void> {
   for (const d of readdirSync(REPO).filter((n) => n.startsWith('.lab-e2e-'))) {
     const dir = join(REPO, d)
     if (!existsSync(join(dir, 'lab.env'))) continue
-    try {
-      execFileSync('bash', [join(REPO, 'lab/lab.sh'), 'down', '--purge', '--dir', dir], { stdio: 'ignore' })
-    } catch {
-      // already down
-    }
+    await run('bash', [join(REPO, 'lab/lab.sh'), 'down', '--purge', '--dir', dir]).catch(() => undefined) // already down
   }
 }
 
-export function setup(): () => void {
-  purgeAll()
+export async function setup(): Promise<() => Promise<void>> {
+  await purgeAll()
   return purgeAll
 }

@@ -70,6 +70,13 @@ async function main() {
     process.exitCode = f.rows.every((r) => r.ok) ? 0 : 1
     return
   }
+  if (process.argv.includes('--evacuate')) {
+    const { benchEvacuate, printEvacuate } = await import('./evacuate.mjs')
+    const rows = await benchEvacuate(process.argv, log)
+    console.log('')
+    process.exitCode = printEvacuate(rows) ? 0 : 1
+    return
+  }
   if (process.argv.includes('--fixed-cost')) {
     const { benchFixedCost, printFixedCost } = await import('./fixed-cost.mjs')
     const f = await benchFixedCost(process.argv, log)

@@ -68,7 +68,8 @@ export async function runMigrations(
   }
   await Promise.all(
     jobs.map(async (job) => {
-      const t0 = clock.now()
+      // A migration's duration counts from its start, not from when it was queued behind the slot limits.
+      let t0 = clock.now()
       const finish = (r: Omit<MigrationResult, 'job' | 'durationMs'>) => {
         const result: MigrationResult = { job, durationMs: Math.round(clock.now() - t0), ...r }
         out.set(job, result)
@@ -82,6 +83,7 @@ export async function runMigrations(
         try {
           const refused = await hooks.destinationUsable?.(job.destination)
           if (refused) return finish({ outcome: 'destination-refused', error: `${job.destination}: ${refused}` })
+          t0 = clock.now()
           hooks.started?.(job)
           finish(await migrateOne(job, limits, hooks, clock, signal))
         } finally {

@@ -82,6 +82,14 @@ describe('runMigrations', () => {
     expect(f.stats.peak).toBeLessThanOrEqual(3) // 2 from hv1 + 1 from hv4
   })
 
+  it("a migration's duration counts from its start, not from when it was queued behind the limits", async () => {
+    const clock = new FakeClock()
+    const f = fleet(clock, () => 3000)
+    const results = await clock.runUntil(runMigrations([job(1), job(2), job(3)], { ...limits, perSource: 1 }, f.hooks, clock), 120_000, 100)
+    expect(f.log).toEqual(['start 01 at 0', 'start 02 at 3000', 'start 03 at 6000'])
+    expect(results.map((r) => r.durationMs)).toEqual([3000, 3000, 3000])
+  })
+
   it('a migration past its timeout is aborted and the guest reported still on its source', async () => {
     const clock = new FakeClock()
     const f = fleet(clock, (id) => (id === uuid(2) ? Infinity : 1000))

@@ -8,14 +8,9 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { REPO } from './lib.mjs'
-import { median } from './fixed-cost.mjs'
+import { median, opt, REPO } from './lib.mjs'
 
 const LAB = join(REPO, 'lab', 'lab.sh')
-const opt = (argv, name, dflt) => {
-  const i = argv.indexOf(name)
-  return i >= 0 ? argv[i + 1] : dflt
-}
 
 function cli(args, inventory, stateDir) {
   const t0 = Date.now()

@@ -8,22 +8,10 @@ import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { REPO } from './lib.mjs'
+import { median, opt, REPO } from './lib.mjs'
 
 const TEST_URI = 'test+unix:///default'
 const GUESTS = ['fc1', 'fc2', 'fc3', 'fc4']
-
-function opt(argv, name, dflt) {
-  const i = argv.indexOf(name)
-  return i >= 0 ? argv[i + 1] : dflt
-}
-
-export const median = (xs) => {
-  const s = [...xs].filter((x) => Number.isFinite(x)).sort((a, b) => a - b)
-  if (s.length === 0) return NaN
-  const m = s.length >> 1
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
-}
 
 const sshArgs = (dir, port) => [
   '-i',

@@ -6,14 +6,9 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { REPO } from './lib.mjs'
+import { opt, REPO } from './lib.mjs'
 
 const SIM = join(REPO, 'lab', 'sim', 'sim.sh')
-
-function opt(argv, name, dflt) {
-  const i = argv.indexOf(name)
-  return i >= 0 ? argv[i + 1] : dflt
-}
 
 /** Run argv under /usr/bin/time -v; wall, user+sys CPU of the whole waited-for tree, largest single process's RSS. */
 function timed(argv, env = {}) {

@@ -1,4 +1,5 @@
-// Small helpers shared by the benchmark sections: compile step, memory sampler, seeded random numbers, formatting.
+// Small helpers shared by the benchmark sections: compile step, memory sampler, seeded random numbers, formatting,
+// the `--name value` option reader and the median.
 
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -97,4 +98,18 @@ export function throughput(fn, { minMs = 1000, warmup = 3 } = {}) {
   }
   const wall = performance.now() - t0
   return { opsPerSec: (n * 1000) / spent, opsPerWallSec: (n * 1000) / wall, runs: n, sink }
+}
+
+/** The value after `--name` in argv, else `dflt`. */
+export function opt(argv, name, dflt) {
+  const i = argv.indexOf(name)
+  return i >= 0 ? argv[i + 1] : dflt
+}
+
+/** Median of the finite numbers in xs (NaN when there are none). */
+export const median = (xs) => {
+  const s = [...xs].filter((x) => Number.isFinite(x)).sort((a, b) => a - b)
+  if (s.length === 0) return NaN
+  const m = s.length >> 1
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
 }

@@ -3,6 +3,7 @@
 // is ready. Commands are argv arrays (quoted once by the transport); values from users only ever travel as data.
 
 import { InputError } from '../core/errors.js'
+import { quoteCommand } from '../ssh/quote.js'
 import { isUuid, virsh } from './virsh.js'
 
 export type ReadyProbe =
@@ -101,4 +102,60 @@ export function readyProbeArgv(p: ReadyProbe, uri: string, uuid: string, name: s
     case 'command':
       return ['env', `VIRTFLEET_GUEST=${name}`, `VIRTFLEET_GUEST_UUID=${uuid}`, `VIRTFLEET_URI=${uri}`, 'sh', '-c', p.command]
   }
+}
+
+/**
+ * Remote script that polls several guests' probes on the host itself, so a probe's period is not an SSH round trip:
+ * $1 = passes at most, $2 = seconds between passes, then pairs of (id, probe command line). Each pass runs every
+ * probe not yet ready at once; after the first pass where any succeeds it prints `ready ID` for each and exits 0.
+ * It prints `pass K` after each pass (so it dies of SIGPIPE soon after the control machine closes the channel), then
+ * `ready ID` per ready probe (exit 0), or `error ID LAST-STDERR-LINE` per probe when none got ready (exit 1).
+ */
+export const READY_POLL_SCRIPT = [
+  'n=$1; iv=$2; shift 2',
+  't=$(mktemp -d) || exit 70',
+  'trap \'rm -rf "$t"\' EXIT',
+  'while [ $# -ge 2 ]; do printf %s "$2" >"$t/$1.cmd"; shift 2; done',
+  'k=0',
+  'while :; do',
+  '  k=$((k + 1))',
+  '  for f in "$t"/*.cmd; do',
+  '    i=${f##*/}; i=${i%.cmd}',
+  '    [ -e "$t/$i.ok" ] || { (c=$(cat "$f"); eval "$c") </dev/null >/dev/null 2>"$t/$i.err" && : >"$t/$i.ok"; } &',
+  '  done',
+  '  wait',
+  '  echo "pass $k"',
+  '  set -- "$t"/*.ok',
+  '  if [ -e "$1" ] || [ "$k" -ge "$n" ]; then break; fi',
+  '  sleep "$iv"',
+  'done',
+  'r=1',
+  'for f in "$t"/*.cmd; do',
+  '  i=${f##*/}; i=${i%.cmd}',
+  '  if [ -e "$t/$i.ok" ]; then echo "ready $i"; r=0',
+  '  else printf \'error %s %s\\n\' "$i" "$(tail -n 1 "$t/$i.err" 2>/dev/null | tr -d \'\\r\' | cut -c 1-200)"; fi',
+  'done',
+  'exit $r',
+].join('\n')
+
+/** One round of polling: probes keyed by id (digits only), at most `passes` passes `intervalMs` apart. */
+export function readyPollArgv(passes: number, intervalMs: number, probes: ReadonlyArray<{ id: number; argv: readonly string[] }>): string[] {
+  const pairs = probes.flatMap((p) => [String(p.id), quoteCommand(p.argv)])
+  return ['sh', '-c', READY_POLL_SCRIPT, 'virtfleet-ready-poll', String(Math.max(1, Math.floor(passes))), (intervalMs / 1000).toFixed(3), ...pairs]
+}
+
+/** The poll's answer: which ids got ready, how many passes ran, and the last error line of each one that did not. */
+export function parseReadyPoll(stdout: string): { ready: Set<number>; passes: number; errors: Map<number, string> } {
+  const ready = new Set<number>()
+  const errors = new Map<number, string>()
+  let passes = 0
+  for (const line of stdout.split('\n')) {
+    const m = /^(ready|error|pass) (\d+)(?: (.*))?$/.exec(line)
+    if (!m) continue
+    const n = Number(m[2])
+    if (m[1] === 'pass') passes = Math.max(passes, n)
+    else if (m[1] === 'ready') ready.add(n)
+    else errors.set(n, (m[3] ?? '').trim())
+  }
+  return { ready, passes, errors }
 }

@@ -11,6 +11,7 @@ import { DESCRIBE_SCRIPT } from '../../src/libvirt/describe.js'
 import { READ_SCRIPT, WRITE_SCRIPT } from '../../src/state/saved-list.js'
 import { ACQUIRE_SCRIPT, RELEASE_SCRIPT } from '../../src/state/host-lock.js'
 import type { ExecOptions, ExecResult, HostSession, LineStream, Transport } from '../../src/ssh/transport.js'
+import { isReadyPoll, runReadyPoll } from './ready-poll.js'
 
 export interface FakeGuestSpec {
   name: string
@@ -144,6 +145,21 @@ export class FakeHost {
     this.execCount++
     if (this.loseConnectionAfterExecs !== undefined && this.execCount > this.loseConnectionAfterExecs) this.unreachable = true
     if (this.unreachable) throw new UnreachableError(this.name, 'connection lost')
+    if (isReadyPoll(argv))
+      // the host's shell runs each probe: logged as the commands they are, one exec on the connection
+      return runReadyPoll(
+        argv,
+        (probe) => {
+          this.log.push({ at: this.clock.now(), host: this.name, argv: probe })
+          return this.run(probe, options)
+        },
+        this.clock,
+        options.signal,
+      )
+    return this.run(argv, options)
+  }
+
+  private async run(argv: readonly string[], options: ExecOptions): Promise<ExecResult> {
     const [cmd, ...rest] = argv
     if (cmd === 'sh' && rest[0] === '-c') {
       if (rest[1] === DESCRIBE_SCRIPT)

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { InputError } from '../../../src/core/errors.js'
 import { parseDescriptionTags } from '../../../src/libvirt/describe.js'
-import { parseReadyProbe, readyProbeArgv } from '../../../src/libvirt/readiness.js'
+import { parseReadyPoll, parseReadyProbe, readyPollArgv, readyProbeArgv } from '../../../src/libvirt/readiness.js'
 import { quoteCommand } from '../../../src/ssh/quote.js'
 
 const UUID = '0a1b2c3d-0000-4000-8000-000000000001'
@@ -101,5 +101,54 @@ describe('probe snippets, run by a real shell', () => {
 
   it('refuses a guest that is not addressed by UUID', () => {
     expect(() => readyProbeArgv({ kind: 'agent' }, 'qemu:///system', 'g1', 'g1')).toThrow(/UUID/)
+  })
+})
+
+describe('the host-side poll, run by a real shell', () => {
+  const poll = (passes: number, intervalMs: number, probes: Array<{ id: number; argv: string[] }>) => {
+    const t0 = Date.now()
+    const r = spawnSync('sh', ['-c', quoteCommand(readyPollArgv(passes, intervalMs, probes))], { env, encoding: 'utf8', timeout: 20_000 })
+    return { code: r.status, ...parseReadyPoll(r.stdout), ms: Date.now() - t0, stdout: r.stdout }
+  }
+
+  it('reports the probes that pass on the first pass, and stops there', () => {
+    const r = poll(10, 100, [
+      { id: 0, argv: ['true'] },
+      { id: 1, argv: ['sh', '-c', 'echo "not yet" >&2; exit 1'] },
+    ])
+    expect(r.code).toBe(0)
+    expect([...r.ready]).toEqual([0])
+    expect(r.passes).toBe(1)
+  })
+
+  it('passes again every interval on the host until one succeeds', () => {
+    const flag = join(dir, 'flag-late')
+    // the probe succeeds once a background job, started by the first pass, has created the flag 0.35 s later
+    const r = poll(50, 100, [{ id: 7, argv: ['sh', '-c', `[ -e ${flag} ] || { (sleep 0.35; touch ${flag}) & exit 1; }`] }])
+    expect(r.code).toBe(0)
+    expect([...r.ready]).toEqual([7])
+    expect(r.passes).toBeGreaterThanOrEqual(3)
+    expect(r.passes).toBeLessThanOrEqual(8)
+  })
+
+  it("gives up after its passes with each probe's last stderr line; hostile values stay data", () => {
+    const marker = join(dir, 'pwned')
+    const r = poll(3, 50, [
+      { id: 2, argv: ['sh', '-c', 'echo first >&2; echo "$1 is down" >&2; exit 1', 'x', `$(touch ${marker})`] },
+      { id: 3, argv: ['false'] },
+    ])
+    expect(r.code).toBe(1)
+    expect(r.ready.size).toBe(0)
+    expect(r.passes).toBe(3)
+    expect(r.errors.get(2)).toBe(`$(touch ${marker}) is down`)
+    expect(r.errors.get(3)).toBe('')
+    expect(spawnSync('test', ['-e', marker]).status).toBe(1)
+  })
+
+  it('runs the probes of one pass side by side, not one after another', () => {
+    const probes = [0, 1, 2, 3].map((id) => ({ id, argv: ['sh', '-c', 'sleep 0.4; exit 1'] }))
+    const r = poll(1, 100, probes)
+    expect(r.code).toBe(1)
+    expect(r.ms).toBeLessThan(1500)
   })
 })

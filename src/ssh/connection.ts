@@ -137,10 +137,16 @@ export class SshConnection {
   }
 
   /** Open an exec channel under the channel budget; the release is tied to the channel's close. */
-  async openExec(command: string, signal?: AbortSignal): Promise<{ ch: ClientChannel; release: Release }> {
+  /**
+   * Open an exec channel. Its exit status is recorded from inside ssh2's callback: a fast command's CHANNEL_SUCCESS,
+   * output, exit-status and close often arrive in one TCP read (routinely under load), which ssh2 parses in one go,
+   * so a listener attached after an `await` would miss the 'exit' event (the output is buffered, the exit is not).
+   */
+  async openExec(command: string, signal?: AbortSignal): Promise<{ ch: ClientChannel; release: Release; exit: ExitRecord }> {
     if (this.closed) throw this.lostError()
     const release = await this.channels.acquire(signal)
     try {
+      const exit: ExitRecord = { got: false, code: null }
       const ch = await new Promise<ClientChannel>((resolve, reject) => {
         if (this.closed) return reject(this.lostError())
         // Once the request is out, the command may run even if its channel never opens for us.
@@ -149,6 +155,11 @@ export class SshConnection {
           this.client.exec(command, (err, ch) => {
             untrack()
             if (err) return reject(this.closed ? this.lostError(true) : err)
+            ch.on('exit', (c: number | null, s?: string) => {
+              exit.got = true
+              exit.code = typeof c === 'number' ? c : null
+              if (typeof s === 'string') exit.signal = s.startsWith('SIG') ? s : `SIG${s}`
+            })
             resolve(ch)
           })
         } catch {
@@ -156,10 +167,17 @@ export class SshConnection {
           reject(this.lostError())
         }
       })
-      return { ch, release }
+      return { ch, release, exit }
     } catch (err) {
       release()
       throw err
     }
   }
+}
+
+/** A channel's exit status as the server reported it: code, or null and the signal name ("SIGTERM") when killed. */
+export interface ExitRecord {
+  got: boolean
+  code: number | null
+  signal?: string
 }

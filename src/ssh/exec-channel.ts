@@ -92,15 +92,12 @@ export class SshHostSession implements HostSession {
     let closedByUser = false
     const done = (async (): Promise<ExecResult> => {
       if (signal?.aborted) throw abortReason(signal)
-      const { ch, release } = await this.conn.openExec(command, signal)
+      const { ch, release, exit } = await this.conn.openExec(command, signal)
       return await new Promise<ExecResult>((resolve, reject) => {
         const out: Buffer[] = []
         const err: Buffer[] = []
         const decoder = new StringDecoder('utf8')
         const lines = onLine ? new LineSplitter(onLine) : undefined
-        let code: number | null = null
-        let sig: string | undefined
-        let gotExit = false
         let settled = false
         let channelClosed = false
         const freeChannel = () => {
@@ -119,11 +116,11 @@ export class SshHostSession implements HostSession {
         const result = (): ExecResult => {
           lines?.push(decoder.end(), true)
           const r: ExecResult = {
-            code,
+            code: exit.code,
             stdout: onLine ? '' : Buffer.concat(out).toString('utf8'),
             stderr: Buffer.concat(err).toString('utf8'),
           }
-          if (sig !== undefined) r.signal = sig
+          if (exit.signal !== undefined) r.signal = exit.signal
           return r
         }
         // Stop the remote command: EOF on stdin makes the STOP_ON_EOF wrapper kill it; the "signal" request covers
@@ -161,15 +158,10 @@ export class SshHostSession implements HostSession {
           },
           onStderr: (d) => err.push(d),
           onError: (e) => finish({ error: new RemoteError(this.host, command, null, '', `${this.host}: channel error: ${e.message}`) }),
-          onExit: (c, s) => {
-            gotExit = true
-            code = c
-            sig = s
-          },
           onClose: () => {
             freeChannel()
             if (settled) return
-            if (!gotExit) {
+            if (!exit.got) {
               // Closed without an exit status: if the connection went down (its close may come just after the
               // channel's), this is a lost connection, not a result.
               setImmediate(() => {
@@ -200,8 +192,6 @@ interface ChannelHandlers {
   onStdout(d: Buffer): void
   onStderr(d: Buffer): void
   onError(e: Error): void
-  /** Exit code (null when killed), and the signal name as "SIGTERM" when killed by one. */
-  onExit(code: number | null, signal: string | undefined): void
   onClose(): void
 }
 
@@ -210,8 +200,5 @@ function wireChannel(ch: ClientChannel, h: ChannelHandlers): void {
   ch.stderr.on('data', (d: Buffer) => h.onStderr(d))
   ch.on('error', (e: Error) => h.onError(e))
   ch.stderr.on('error', () => {})
-  ch.on('exit', (c: number | null, s?: string) => {
-    h.onExit(typeof c === 'number' ? c : null, typeof s === 'string' ? (s.startsWith('SIG') ? s : `SIG${s}`) : undefined)
-  })
   ch.on('close', () => h.onClose())
 }

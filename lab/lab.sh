@@ -21,9 +21,13 @@ usage() {
   cat <<'EOF'
 usage: lab <command> [options]           (npm run lab -- <command> ...)
   up      [--hosts N] [--guests M] [--delays 0,3,x] [--agents 0,3,x] [--base-port P] [--transient 0|1] [--extras]
-          [--golden 0|1] [--no-wait] [--fresh] [--dir DIR]
+          [--golden 0|1] [--host-memory h3=512,...] [--local-disk h1-g2,...] [--no-wait] [--fresh] [--dir DIR]
                          start (or reconcile) the lab; idempotent. --golden 1: a guest booted once is saved
-                         after it is ready, and later reconciles restore that image instead of booting again
+                         after it is ready, and later reconciles restore that image instead of booting again.
+                         --host-memory: that host's libvirtd sees only that many MiB (its /proc/meminfo and
+                         NUMA meminfo are bind-mounted in its namespace, as LXCFS does), so placement must refuse
+                         it. --local-disk: those guests get a disk on the host's own storage (cannot migrate
+                         without --copy-storage). Both are kept until the next up that gives them ("" clears).
   down    [--purge] [--dir DIR]        stop every process of the lab; --purge also deletes host state
   reboot  HOST [--down-seconds S]      power-cycle one host (guests off, definitions kept)
   reboot-self HOST                     (run on the host over ssh) schedule `reboot HOST` from outside, return
@@ -39,7 +43,7 @@ EOF
 CMD=${1:-}
 [ $# -gt 0 ] && shift
 ARGS=()
-OPT_HOSTS= OPT_GUESTS= OPT_DELAYS= OPT_AGENTS=- OPT_BASE_PORT= OPT_TRANSIENT= OPT_SAVED= OPT_GOLDEN= NO_WAIT=0 FRESH=0 PURGE=0
+OPT_HOST_MEMORY=- OPT_LOCAL_DISK=- OPT_HOSTS= OPT_GUESTS= OPT_DELAYS= OPT_AGENTS=- OPT_BASE_PORT= OPT_TRANSIENT= OPT_SAVED= OPT_GOLDEN= NO_WAIT=0 FRESH=0 PURGE=0
 DOWN_SECONDS=2 AFTER=0
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -47,6 +51,8 @@ while [ $# -gt 0 ]; do
     --guests) OPT_GUESTS=$2; shift 2 ;;
     --delays) OPT_DELAYS=$2; shift 2 ;;
     --agents) OPT_AGENTS=$2; shift 2 ;;
+    --host-memory) OPT_HOST_MEMORY=$2; shift 2 ;;
+    --local-disk) OPT_LOCAL_DISK=$2; shift 2 ;;
     --base-port) OPT_BASE_PORT=$2; shift 2 ;;
     --transient) OPT_TRANSIENT=$2; shift 2 ;;
     --extras) OPT_SAVED=1; shift ;;
@@ -70,7 +76,7 @@ CACHE=${VIRTFLEET_LAB_CACHE:-$DIR/cache}
 
 # Settings of the last `up`, reused by every other command.
 # AGENTS: empty = guests have no agent channel; else per guest (like DELAYS) the agent's start delay, or x = never.
-HOSTS=2 GUESTS=3 DELAYS=0 AGENTS= BASE_PORT=2201 TRANSIENT=1 SAVED=0 GOLDEN=0
+HOSTS=2 GUESTS=3 DELAYS=0 AGENTS= BASE_PORT=2201 TRANSIENT=1 SAVED=0 GOLDEN=0 HOST_MEMORY= LOCAL_DISK=
 [ -f "$DIR/lab.env" ] && . "$DIR/lab.env"
 
 hd_of() { echo "$DIR/hosts/$1"; }
@@ -309,6 +315,36 @@ ensure_namespace() {
   rm -rf "${hd:?}/fs/run/"*  # a fresh /run, as after boot
 }
 
+# --host-memory: what this host's libvirtd reads as the machine's memory (nodeinfo: NUMA node meminfo; nodememstats:
+# /proc/meminfo) is a file bind-mounted in the host's namespace, as LXCFS gives containers their own. A quarter of it
+# is in use. Undone (unmounted) when the option no longer names the host.
+memory_of() {  # host -> MiB, empty when the host has the machine's memory
+  local IFS=, e
+  for e in $HOST_MEMORY; do [ "${e%%=*}" = "$1" ] && echo "${e#*=}"; done
+}
+apply_host_memory() {
+  local h=$1 hd pid mib kib f
+  hd=$(hd_of "$h"); pid=$(holder_pid "$h")
+  for f in /proc/meminfo /sys/devices/system/node/node*/meminfo; do
+    while nsenter -t "$pid" -m -- umount "$f" 2>/dev/null; do :; done
+  done
+  mib=$(memory_of "$h")
+  [ -n "$mib" ] || return 0
+  kib=$((mib * 1024))
+  mkdir -p "$hd/meminfo"
+  awk -v t="$kib" '$1 == "MemTotal:" { $2 = t } $1 == "MemFree:" || $1 == "MemAvailable:" { $2 = int(t * 3 / 4) }
+    $1 == "Buffers:" || $1 == "Cached:" { $2 = 0 } { print }' /proc/meminfo > "$hd/meminfo/meminfo"
+  nsenter -t "$pid" -m -- mount --bind "$hd/meminfo/meminfo" /proc/meminfo
+  for f in /sys/devices/system/node/node*/meminfo; do
+    [ -f "$f" ] || continue
+    # every node but node0 is empty: the host's memory sits on one node
+    awk -v t="$kib" -v first="$([ "${f#/sys/devices/system/node/node0/}" = meminfo ] && echo 1 || echo 0)" '
+      $3 == "MemTotal:" { $4 = first ? t : 0 } $3 == "MemFree:" { $4 = first ? int(t * 3 / 4) : 0 }
+      $3 == "MemUsed:" { $4 = first ? t - int(t * 3 / 4) : 0 } { print }' "$f" > "$hd/meminfo/$(basename "$(dirname "$f")")"
+    nsenter -t "$pid" -m -- mount --bind "$hd/meminfo/$(basename "$(dirname "$f")")" "$f"
+  done
+}
+
 daemon_alive() {  # $1 host, $2 pidfile name
   local pid
   pid=$(read_pid "$(hd_of "$1")/pids/$2.pid")
@@ -370,6 +406,11 @@ guest_xml() {  # host name delay [uuid]
   if [ -n "$agent" ]; then
     agent_word=" lab.agent=$agent"
     channel="<channel type='unix'><source mode='bind'/><target type='virtio' name='org.qemu.guest_agent.0'/></channel>"
+  fi
+  if [[ ,$LOCAL_DISK, == *",$name,"* ]]; then   # a disk on this host's own storage (the guest never reads it)
+    mkdir -p "$hd/disks"
+    [ -f "$hd/disks/$name.img" ] || truncate -s 1M "$hd/disks/$name.img"
+    channel+="<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$hd/disks/$name.img'/><target dev='vda' bus='virtio'/></disk>"
   fi
   # Keep the uuid of an existing definition (else a stable one per lab dir + guest): `define` then updates it.
   u=${4:-$(printf '%s' "$DIR/$name" | md5sum | cut -c1-32)}
@@ -636,9 +677,13 @@ cmd_down() {
 }
 
 cmd_up() {
-  [ "$FRESH" = 1 ] && { PURGE=1 cmd_down; PURGE=0; HOSTS=2 GUESTS=3 DELAYS=0 AGENTS= BASE_PORT=2201 TRANSIENT=1 SAVED=0 GOLDEN=0; }
+  [ "$FRESH" = 1 ] && { PURGE=1 cmd_down; PURGE=0; HOSTS=2 GUESTS=3 DELAYS=0 AGENTS= BASE_PORT=2201 TRANSIENT=1 SAVED=0 GOLDEN=0 HOST_MEMORY= LOCAL_DISK=; }
   HOSTS=${OPT_HOSTS:-$HOSTS} GUESTS=${OPT_GUESTS:-$GUESTS} DELAYS=${OPT_DELAYS:-$DELAYS}
   [ "$OPT_AGENTS" = - ] || AGENTS=$OPT_AGENTS
+  [ "$OPT_HOST_MEMORY" = - ] || HOST_MEMORY=$OPT_HOST_MEMORY
+  [ "$OPT_LOCAL_DISK" = - ] || LOCAL_DISK=$OPT_LOCAL_DISK
+  [[ $HOST_MEMORY =~ ^(h[0-9]+=[0-9]+(,h[0-9]+=[0-9]+)*)?$ ]] || die "--host-memory must be a comma list of HOST=MiB (h3=512)"
+  [[ $LOCAL_DISK =~ ^([A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+)*)?$ ]] || die "--local-disk must be a comma list of guest names"
   BASE_PORT=${OPT_BASE_PORT:-${VIRTFLEET_LAB_BASE_PORT:-$BASE_PORT}} TRANSIENT=${OPT_TRANSIENT:-$TRANSIENT} SAVED=${OPT_SAVED:-$SAVED}
   GOLDEN=${OPT_GOLDEN:-$GOLDEN}
   [[ $HOSTS =~ ^[0-9]+$ && $HOSTS -ge 1 ]] || die "--hosts must be >= 1"
@@ -650,8 +695,8 @@ cmd_up() {
   ensure_system
   build_guest_image
   ensure_client_key
-  printf 'HOSTS=%s\nGUESTS=%s\nDELAYS=%s\nAGENTS=%s\nBASE_PORT=%s\nTRANSIENT=%s\nSAVED=%s\nGOLDEN=%s\n' \
-    "$HOSTS" "$GUESTS" "$DELAYS" "$AGENTS" "$BASE_PORT" "$TRANSIENT" "$SAVED" "$GOLDEN" > "$DIR/lab.env"
+  printf 'HOSTS=%s\nGUESTS=%s\nDELAYS=%s\nAGENTS=%s\nBASE_PORT=%s\nTRANSIENT=%s\nSAVED=%s\nGOLDEN=%s\nHOST_MEMORY=%s\nLOCAL_DISK=%s\n' \
+    "$HOSTS" "$GUESTS" "$DELAYS" "$AGENTS" "$BASE_PORT" "$TRANSIENT" "$SAVED" "$GOLDEN" "$HOST_MEMORY" "$LOCAL_DISK" > "$DIR/lab.env"
   ensure_anchor
   for hd in "$DIR"/hosts/h*; do   # hosts beyond --hosts from an earlier up
     [ -d "$hd" ] || continue
@@ -662,6 +707,7 @@ cmd_up() {
     h=h$i
     write_host_config "$h"
     ensure_namespace "$h"
+    apply_host_memory "$h"
     start_daemons "$h"
     start_sshd "$h"
   done

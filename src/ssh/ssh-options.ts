@@ -20,8 +20,13 @@ export interface SshTransportOptions {
   retryBaseDelayMs?: number
   /** Concurrent exec/stream channels per connection. Default 8 (sshd's MaxSessions is 10). */
   maxChannelsPerHost?: number
-  /** Concurrent handshakes across the transport. Default 8 (sshd's MaxStartups starts dropping at 10). */
+  /** Concurrent handshakes across the transport (the control machine's own bound). Default 64. */
   maxConcurrentHandshakes?: number
+  /**
+   * Concurrent handshakes with one sshd (address and port): sshd's MaxStartups (10:30:100 by default) starts
+   * dropping unauthenticated connections at 10, and it counts per server, so hosts behind one address share it. Default 8.
+   */
+  maxHandshakesPerServer?: number
   /** Host key policy for hosts whose spec has no hostKeyChecking. Default 'strict'. */
   hostKeyChecking?: HostKeyChecking
   /** known_hosts files for hosts whose spec has no knownHostsFiles. Default ~/.ssh/known_hosts, /etc/ssh/ssh_known_hosts. */
@@ -53,7 +58,8 @@ export const SSH_DEFAULTS = {
   retries: 2,
   retryBaseDelayMs: 500,
   maxChannelsPerHost: 8,
-  maxConcurrentHandshakes: 8,
+  maxConcurrentHandshakes: 64,
+  maxHandshakesPerServer: 8,
 }
 
 export type ResolvedSshOptions = SshTransportOptions & typeof SSH_DEFAULTS

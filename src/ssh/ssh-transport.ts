@@ -1,5 +1,5 @@
 // The real Transport: one ssh2 connection per host (reused, shared while connecting) and per jump host, bounded
-// concurrent handshakes (sshd MaxStartups), retries with backoff for transient failures within one connect
+// concurrent handshakes (per sshd, under its MaxStartups, and overall), retries with backoff for transient failures within one connect
 // deadline, and a closeAll() that is bounded whatever the peers do. The parts live beside it: handshake.ts,
 // connection.ts, exec-channel.ts, host-key-policy.ts, auth.ts, connect-errors.ts, jump.ts, endpoint.ts.
 // Host specs are expected to have ssh_config applied already (src/ssh/ssh-config.ts); jump hosts get it here.
@@ -26,6 +26,8 @@ export { parseJump } from './jump.js'
 export class SshTransport implements Transport {
   private readonly opts: ResolvedSshOptions
   private readonly handshakes: Semaphore
+  /** Handshakes per sshd (address:port): MaxStartups is per server, so a fleet of servers is not queued behind 8. */
+  private readonly perServer = new Map<string, Semaphore>()
   private readonly keys: KeyStore
   /** Target connections by inventory name + route. */
   private readonly targets = new Map<string, Promise<SshConnection>>()
@@ -41,9 +43,32 @@ export class SshTransport implements Transport {
     this.keys = new KeyStore(this.opts)
   }
 
-  /** Peak concurrent handshakes so far (diagnostics/tests). */
+  /** Peak concurrent handshakes so far, overall (diagnostics/tests). */
   get handshakePeak(): number {
     return this.handshakes.peak
+  }
+
+  /** Peak concurrent handshakes so far with any one sshd (diagnostics/tests). */
+  get handshakePeakPerServer(): number {
+    return Math.max(0, ...[...this.perServer.values()].map((s) => s.peak))
+  }
+
+  /** A slot with this sshd, then one overall; released together. */
+  private async handshakeSlot(ep: Endpoint, signal: AbortSignal): Promise<() => void> {
+    const key = `${ep.address}:${ep.port}`
+    let server = this.perServer.get(key)
+    if (!server) this.perServer.set(key, (server = new Semaphore(this.opts.maxHandshakesPerServer)))
+    const releaseServer = await server.acquire(signal)
+    try {
+      const releaseAll = await this.handshakes.acquire(signal)
+      return () => {
+        releaseAll()
+        releaseServer()
+      }
+    } catch (err) {
+      releaseServer()
+      throw err
+    }
   }
 
   /** A host whose jump entries do not parse is bad input (InputError), found before any host is touched. */
@@ -120,7 +145,7 @@ export class SshTransport implements Transport {
     const attempts = this.opts.retries + 1
     let deadline: number | undefined
     for (let attempt = 1; ; attempt++) {
-      const release = await this.handshakes.acquire(closing).catch((err: unknown) => {
+      const release = await this.handshakeSlot(ep, closing).catch((err: unknown) => {
         throw mapConnectError(ep, err, attempt, this.opts.readyTimeoutMs).error
       })
       deadline ??= clock.now() + this.opts.readyTimeoutMs

@@ -141,6 +141,15 @@ describe('exec', () => {
     expect(t.handshakePeak).toBe(3)
   })
 
+  it('limits concurrent handshakes with one sshd (its MaxStartups), whatever the overall bound', async () => {
+    const t = transport({ maxConcurrentHandshakes: 64, maxHandshakesPerServer: 2 })
+    const sessions = await Promise.all(Array.from({ length: 12 }, (_, i) => t.connect(spec({ name: `hv${i}` }))))
+    const out = await Promise.all(sessions.map((s) => s.exec(['echo', s.host])))
+    expect(out.map((r) => r.stdout.trim())).toEqual(sessions.map((s) => s.host))
+    expect(t.handshakePeakPerServer).toBe(2)
+    expect(t.handshakePeak).toBe(2)
+  })
+
   it('aborting a command closes its channel', async () => {
     const s = await transport().connect(spec())
     const ac = new AbortController()

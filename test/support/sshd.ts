@@ -105,6 +105,9 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<Sshd> {
       `PidFile ${path.join(dir, 'sshd.pid')}`,
       'AllowTcpForwarding yes',
       'MaxSessions 10',
+      // bash run by sshd reads ~/.bashrc unless SHLVL says it is nested: the test machine's rc file (pyenv init,
+      // about 2 s here) would be timed with every remote command, and it is not the hypervisor's
+      'SetEnv SHLVL=1',
       'LogLevel VERBOSE',
       ...(options.extraConfig ?? []),
       '',

@@ -320,7 +320,7 @@ ensure_namespace() {
 # is in use. Undone (unmounted) when the option no longer names the host.
 memory_of() {  # host -> MiB, empty when the host has the machine's memory
   local IFS=, e
-  for e in $HOST_MEMORY; do [ "${e%%=*}" = "$1" ] && echo "${e#*=}"; done
+  for e in $HOST_MEMORY; do if [ "${e%%=*}" = "$1" ]; then echo "${e#*=}"; fi; done
 }
 apply_host_memory() {
   local h=$1 hd pid mib kib f
@@ -477,6 +477,8 @@ define_guest() {  # host name delay; (re)defines only when the definition would 
   if [ -n "${STATE[$name]+x}" ] && cmp -s "$xml.new" "$xml"; then rm -f "$xml.new"; return 0; fi
   mv "$xml.new" "$xml"
   virsh_h "$h" define "$xml" >/dev/null
+  # a running guest keeps its old devices until it boots again: reconcile means it runs as defined now
+  if [ "${STATE[$name]:-}" = running ]; then virsh_h "$h" destroy "$name" >/dev/null 2>&1 || true; STATE[$name]='shut off'; fi
 }
 
 start_guest() {

@@ -152,7 +152,7 @@ async function migrateOne(
       }
     }
     const error = res.stderr.trim().split('\n').pop() || `virsh migrate exited ${res.code ?? res.signal}`
-    if (signal?.aborted) return { outcome: 'interrupted', error: `interrupted: migration aborted (${error})` }
+    if (signal?.aborted) return { outcome: 'interrupted', error: `migration aborted (${error})` }
     if (timedOut.signal.aborted) return { outcome: 'timeout', error: `not finished within ${limits.timeoutMs / 1000}s: aborted, still on ${job.source}` }
     return { outcome: 'failed', error }
   } finally {

@@ -24,6 +24,10 @@ export interface LabOptions {
   agents?: string
   /** `lab up --golden 1`: reconciles restore a guest's ready image instead of booting it again (for labs whose tests stop guests). */
   golden?: boolean
+  /** `lab up --host-memory`: hosts whose libvirtd sees less memory, e.g. `h3=240` (MiB). Unset: as the lab has it. */
+  hostMemory?: string
+  /** `lab up --local-disk`: guests with a disk on their host's own storage (cannot migrate without --copy-storage). */
+  localDisk?: string
 }
 
 export interface CliResult {
@@ -98,6 +102,8 @@ export class Lab {
       ...(this.o.extras ? ['--extras'] : []),
       ...(this.o.agents ? ['--agents', this.o.agents] : []),
       ...(this.o.golden ? ['--golden', '1'] : []),
+      ...(this.o.hostMemory !== undefined ? ['--host-memory', this.o.hostMemory] : []),
+      ...(this.o.localDisk !== undefined ? ['--local-disk', this.o.localDisk] : []),
       ...(fresh ? ['--fresh'] : []),
     ])
   }

@@ -48,6 +48,8 @@ function isMissing(err: unknown): boolean {
  * The bytes read so far, for the async and the sync reader alike (only the read call differs). The size may change
  * (or be 0 for /proc files), so both read until EOF, never past the cap: next() is undefined once EOF was seen.
  */
+const READ_CHUNK = 64 * 1024
+
 class CappedText {
   private readonly chunks: Buffer[] = []
   private total = 0
@@ -56,10 +58,19 @@ class CappedText {
     private readonly file: string,
     private readonly what: string,
     private readonly max: number,
+    /** The size fstat reported (0 when unknown): the first read takes it whole, plus a byte to see growth. */
+    private readonly sizeHint: number,
   ) {}
 
+  /**
+   * A buffer for the next read, sized from the file instead of a fixed 1 MiB: the transport reads known_hosts for
+   * every host it connects to, and zero-filling 2 MiB each time was most of a handshake's CPU. Unfilled, since only
+   * the bytes read are kept.
+   */
   next(): Buffer | undefined {
-    return this.eof ? undefined : Buffer.alloc(Math.min(1 << 20, this.max + 1 - this.total))
+    if (this.eof) return undefined
+    const want = this.total === 0 && this.sizeHint > 0 ? this.sizeHint + 1 : READ_CHUNK
+    return Buffer.allocUnsafe(Math.min(1 << 20, this.max + 1 - this.total, want))
   }
 
   took(buf: Buffer, bytesRead: number): void {
@@ -90,8 +101,9 @@ export async function readInputFile(file: string, what: string, options: ReadInp
     throw openFailure(err, file, what)
   }
   try {
-    checkStats(await handle.stat(), file, what, max)
-    const text = new CappedText(file, what, max)
+    const st = await handle.stat()
+    checkStats(st, file, what, max)
+    const text = new CappedText(file, what, max, st.size)
     for (let buf = text.next(); buf; buf = text.next()) text.took(buf, (await handle.read(buf, 0, buf.length, null)).bytesRead)
     return text.toString()
   } catch (err) {
@@ -112,8 +124,9 @@ export function readInputFileSync(file: string, what: string, options: ReadInput
     throw openFailure(err, file, what)
   }
   try {
-    checkStats(fstatSync(fd), file, what, max)
-    const text = new CappedText(file, what, max)
+    const st = fstatSync(fd)
+    checkStats(st, file, what, max)
+    const text = new CappedText(file, what, max, st.size)
     for (let buf = text.next(); buf; buf = text.next()) text.took(buf, readSync(fd, buf, 0, buf.length, null))
     return text.toString()
   } catch (err) {

@@ -1,7 +1,7 @@
 // Runs virsh on one host through a HostSession and turns results into typed values or RemoteErrors.
 // Every exit code is checked: a virsh that fails never counts as success.
 
-import { RemoteError } from '../core/errors.js'
+import { RemoteError, UnreachableError } from '../core/errors.js'
 import { quoteCommand } from '../ssh/quote.js'
 import type { ExecResult, HostSession } from '../ssh/transport.js'
 import type { Guest } from './types.js'
@@ -64,6 +64,29 @@ export class VirshDriver {
       throw new RemoteError(this.session.host, quoteCommand(argv), res.code, res.stderr)
     }
     return v.parseDomstate(res.stdout)
+  }
+
+  /**
+   * States of several guests of one URI with one exec. A guest whose domstate failed is read again alone (which
+   * tells a guest that no longer exists from an error); so is every guest when the script itself failed.
+   */
+  async states(uri: string, uuids: readonly string[]): Promise<Map<string, GuestState | undefined>> {
+    let batch: Map<string, GuestState | 'failed'> | undefined
+    try {
+      const res = await this.session.exec(v.domstatesArgv(uri, uuids))
+      if (res.code === 0) batch = v.parseDomstates(res.stdout, uuids)
+    } catch (err) {
+      if (err instanceof UnreachableError) throw err
+    }
+    const states = new Map<string, GuestState | undefined>()
+    const alone: string[] = []
+    for (const u of uuids) {
+      const s = batch?.get(u)
+      if (s === undefined || s === 'failed') alone.push(u)
+      else states.set(u, s)
+    }
+    await Promise.all(alone.map(async (u) => states.set(u, await this.state(uri, u))))
+    return states
   }
 
   async shutdown(uri: string, uuid: string, signal?: AbortSignal): Promise<void> {

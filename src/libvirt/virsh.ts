@@ -42,6 +42,34 @@ export const listArgv = (uri: string): string[] => virsh(uri, LIST_SCRIPT)
 export const domstateArgv = (uri: string, uuid: string): string[] => virsh(uri, 'domstate', requireUuid(uuid))
 // An explicit mode is passed on: without `--mode`, libvirt asks a connected guest agent first, so `--mode acpi`
 // would silently become an agent shutdown on a guest that runs one.
+/**
+ * Several guests' states in one virsh process: a script of `domstate` commands between `@@UUID` markers, ended by
+ * `@@end` (virsh runs every command of a script even after one fails, and prints a failure on stderr only).
+ */
+export const domstatesArgv = (uri: string, uuids: readonly string[]): string[] =>
+  virsh(uri, [...uuids.map((u) => `echo @@${requireUuid(u)}; domstate ${u}`), 'echo @@end'].join('; '))
+
+/**
+ * The states printed by a domstatesArgv script, by UUID; 'failed' for a guest whose domstate printed nothing (it
+ * failed: missing guest or another error, which only a domstate of its own tells apart). Throws on cut output.
+ */
+export function parseDomstates(stdout: string, uuids: readonly string[]): Map<string, GuestState | 'failed'> {
+  const sections = new Map<string, string[]>()
+  let current: string[] | undefined
+  for (const line of stdout.split('\n')) {
+    const marker = /^@@(\S+)\s*$/.exec(line)
+    if (marker) sections.set(marker[1] as string, (current = []))
+    else if (line.trim() !== '') current?.push(line)
+  }
+  if (!sections.has('end')) throw new Error('domstate output ended early (no end marker)')
+  const states = new Map<string, GuestState | 'failed'>()
+  for (const u of uuids) {
+    const first = sections.get(u)?.[0]
+    states.set(u, first === undefined ? 'failed' : parseDomstate(first))
+  }
+  return states
+}
+
 export const shutdownArgv = (uri: string, uuid: string, o: VirshOptions = {}): string[] =>
   virsh(uri, 'shutdown', requireUuid(uuid), ...(o.mode ? ['--mode', o.mode] : []))
 export const managedsaveArgv = (uri: string, uuid: string, o: VirshOptions = {}): string[] =>

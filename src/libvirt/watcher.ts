@@ -14,6 +14,12 @@ export type Want = 'off' | 'running'
 
 export type WaitResult = 'reached' | 'timeout' | 'aborted' | 'lost'
 
+/** A URI's state reads: the ones waiting for the next exec, and whether an exec is in flight. */
+interface ReadQueue {
+  queued: Map<string, Array<{ resolve: (s: GuestState | undefined) => void; reject: (e: unknown) => void }>>
+  busy: boolean
+}
+
 interface Waiter {
   uri: string
   uuid: string
@@ -40,6 +46,7 @@ export class StateWatcher {
   private streams: LineStream[] = []
   private pollTimer?: AbortController
   private closed = false
+  private readonly reads = new Map<string, ReadQueue>()
   /** Why the host's connection was lost, once it was. */
   lostError?: Error
 
@@ -93,7 +100,7 @@ export class StateWatcher {
     try {
       do {
         w.again = false
-        const state = await this.driver.state(w.uri, w.uuid)
+        const state = await this.readState(w.uri, w.uuid)
         if (reached(state, w.want) && this.waiters.delete(w)) w.resolve('reached')
       } while (w.again && this.waiters.has(w))
     } catch {
@@ -101,6 +108,48 @@ export class StateWatcher {
     } finally {
       w.checking = false
     }
+  }
+
+  /**
+   * A guest's state, read with the others asked for meanwhile: one exec per URI at a time, and the reads asked for
+   * while it runs go together in the next (one domstate exec per waiting guest cost the control machine more CPU
+   * than anything else per guest). A read asked for during an exec is made after it, never answered by it.
+   */
+  private readState(uri: string, uuid: string): Promise<GuestState | undefined> {
+    let q = this.reads.get(uri)
+    if (!q) this.reads.set(uri, (q = { queued: new Map(), busy: false }))
+    const queue = q
+    const answer = new Promise<GuestState | undefined>((resolve, reject) => {
+      const list = queue.queued.get(uuid) ?? []
+      list.push({ resolve, reject })
+      queue.queued.set(uuid, list)
+    })
+    if (!queue.busy) {
+      queue.busy = true
+      // Reads asked for in the same turn (a poll, a burst of events) share the first exec too.
+      queueMicrotask(() => void this.drainReads(uri, queue))
+    }
+    return answer
+  }
+
+  private async drainReads(uri: string, q: ReadQueue): Promise<void> {
+    while (q.queued.size > 0) {
+      const batch = q.queued
+      q.queued = new Map()
+      const uuids = [...batch.keys()]
+      try {
+        const only = uuids.length === 1 ? (uuids[0] as string) : undefined
+        const states = only !== undefined ? new Map([[only, await this.driver.state(uri, only)]]) : await this.driver.states(uri, uuids)
+        for (const [uuid, asked] of batch) {
+          // No answer is not "no such guest" (which would read as off): fail the read, the poll asks again.
+          if (states.has(uuid)) for (const a of asked) a.resolve(states.get(uuid))
+          else for (const a of asked) a.reject(new Error(`no state read for ${uuid}`))
+        }
+      } catch (err) {
+        for (const asked of batch.values()) for (const a of asked) a.reject(err)
+      }
+    }
+    q.busy = false
   }
 
   private async pollLoop(): Promise<void> {

@@ -11,6 +11,7 @@ import type { KeyStore } from './auth.js'
 import { authHandler } from './auth.js'
 import type { ConnectError } from './connect-errors.js'
 import type { Endpoint } from './endpoint.js'
+import type { KnownHostsCache } from './known-hosts-cache.js'
 import { asHostKeyError, preferredHostKeyAlgos, verifyHostKey } from './host-key-policy.js'
 import type { ResolvedSshOptions } from './ssh-options.js'
 
@@ -36,6 +37,7 @@ export function handshake(
   opts: ResolvedSshOptions,
   keys: KeyStore,
   limits: HandshakeLimits,
+  knownHosts?: KnownHostsCache,
 ): Promise<HandshakeResult> {
   return new Promise<HandshakeResult>((resolve, reject) => {
     const client = new Client()
@@ -86,7 +88,7 @@ export function handshake(
       keepaliveInterval: opts.keepaliveIntervalMs,
       keepaliveCountMax: opts.keepaliveCountMax,
       hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => {
-        verifyHostKey(ep, key, opts.onWarning).then(
+        verifyHostKey(ep, key, opts.onWarning, knownHosts).then(
           () => verify(true),
           (err: unknown) => {
             hostKeyFailure = asHostKeyError(ep, key, err)
@@ -97,7 +99,7 @@ export function handshake(
       authHandler: authHandler(ep, keys, opts, tried),
       ...(opts.debug ? { debug: opts.debug } : {}),
     }
-    preferredHostKeyAlgos(ep)
+    preferredHostKeyAlgos(ep, knownHosts)
       .then((algos) => {
         if (done) return
         if (algos) config.algorithms = { serverHostKey: algos }

@@ -5,6 +5,7 @@
 import { HostKeyError } from '../core/errors.js'
 import type { Endpoint } from './endpoint.js'
 import { appendKnownHost, checkHostKeyInEntries, fingerprint, keyTypeOfBlob, knownHostName, knownKeyTypes, readKnownHosts } from './known-hosts.js'
+import type { KnownHostsCache } from './known-hosts-cache.js'
 
 /** Host key algorithms ssh2 supports, in its default preference order. */
 export const HOST_KEY_ALGOS = [
@@ -20,10 +21,13 @@ export type HostKeyAlgo = (typeof HOST_KEY_ALGOS)[number]
 
 export type Warn = (message: string, host: string) => void
 
+/** The entries of the endpoint's known_hosts files: from the transport's cache when given, else read now. */
+const entriesFor = (ep: Endpoint, known?: KnownHostsCache) => (known ? known.read(ep.knownHostsFiles) : readKnownHosts(ep.knownHostsFiles))
+
 /** Offer the host key types already in known_hosts first, as OpenSSH does, so a known RSA-only host is not "new". */
-export async function preferredHostKeyAlgos(ep: Endpoint): Promise<HostKeyAlgo[] | undefined> {
+export async function preferredHostKeyAlgos(ep: Endpoint, cache?: KnownHostsCache): Promise<HostKeyAlgo[] | undefined> {
   if (ep.hostKeyChecking === 'off') return undefined
-  const known = knownKeyTypes(await readKnownHosts(ep.knownHostsFiles), ep.address, ep.port)
+  const known = knownKeyTypes(await entriesFor(ep, cache), ep.address, ep.port)
   if (known.length === 0) return undefined
   const algosFor = (t: string): HostKeyAlgo[] => (t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : HOST_KEY_ALGOS.filter((a) => a === t))
   const first = known.flatMap(algosFor)
@@ -31,14 +35,14 @@ export async function preferredHostKeyAlgos(ep: Endpoint): Promise<HostKeyAlgo[]
 }
 
 /** Resolves when the key may be used; throws HostKeyError when the policy refuses it. */
-export async function verifyHostKey(ep: Endpoint, key: Buffer, onWarning?: Warn): Promise<void> {
+export async function verifyHostKey(ep: Endpoint, key: Buffer, onWarning?: Warn, cache?: KnownHostsCache): Promise<void> {
   const keyType = keyTypeOfBlob(key) ?? 'unknown'
   const seen = fingerprint(key)
   if (ep.hostKeyChecking === 'off') {
     onWarning?.(`host key checking is off: accepting ${keyType} key ${seen} for ${knownHostName(ep.address, ep.port)} unverified`, ep.label)
     return
   }
-  const entries = await readKnownHosts(ep.knownHostsFiles)
+  const entries = await entriesFor(ep, cache)
   const check = checkHostKeyInEntries(entries, ep.address, ep.port, keyType, key)
   const name = knownHostName(ep.address, ep.port)
   const files = ep.knownHostsFiles.join(', ') || '(no known_hosts files)'
@@ -67,6 +71,7 @@ export async function verifyHostKey(ep: Endpoint, key: Buffer, onWarning?: Warn)
         const file = ep.knownHostsFiles[0]
         if (!file) throw new HostKeyError(ep.label, `unknown host key ${keyType} ${seen} for ${name} and no known_hosts file to add it to`, seen)
         await appendKnownHost(file, ep.address, ep.port, key)
+        cache?.forget(file)
         onWarning?.(`added ${keyType} key ${seen} for ${name} to ${file}`, ep.label)
         return
       }

@@ -91,6 +91,8 @@ export function parseKnownHosts(text: string, file = '<known_hosts>'): KnownHost
 
 /** Glob match as OpenSSH's match_pattern: `*` any run, `?` one character, case-insensitive. */
 export function matchPattern(name: string, pattern: string): boolean {
+  // Most entries name one host literally: compare, rather than compile a regex per entry for every host looked up.
+  if (!pattern.includes('*') && !pattern.includes('?')) return name.toLowerCase() === pattern.toLowerCase()
   const re = new RegExp(
     '^' +
       pattern

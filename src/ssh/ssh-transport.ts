@@ -15,6 +15,7 @@ import { endpointFor, hopKey, type Endpoint } from './endpoint.js'
 import { localUser } from '../inventory/ssh-options.js'
 import { SshHostSession } from './exec-channel.js'
 import { handshake } from './handshake.js'
+import { KnownHostsCache } from './known-hosts-cache.js'
 import { bastionSpec, checkJumps } from './jump.js'
 import { resolveSshOptions, type ResolvedSshOptions, type SshTransportOptions } from './ssh-options.js'
 import type { HostSession, Transport } from './transport.js'
@@ -29,6 +30,8 @@ export class SshTransport implements Transport {
   /** Handshakes per sshd (address:port): MaxStartups is per server, so a fleet of servers is not queued behind 8. */
   private readonly perServer = new Map<string, Semaphore>()
   private readonly keys: KeyStore
+  /** known_hosts parsed once for the whole fleet (re-read when a file changes). */
+  private readonly knownHosts = new KnownHostsCache()
   /** Target connections by inventory name + route. */
   private readonly targets = new Map<string, Promise<SshConnection>>()
   /** Bastion connections by route. */
@@ -154,7 +157,7 @@ export class SshTransport implements Transport {
       try {
         if (closing.aborted) throw abortReason(closing)
         if (bastion) sock = await bastion.forwardOut(ep.address, ep.port)
-        result = await handshake(ep, sock, this.opts, this.keys, { timeoutMs: deadline - clock.now(), signal: closing })
+        result = await handshake(ep, sock, this.opts, this.keys, { timeoutMs: deadline - clock.now(), signal: closing }, this.knownHosts)
       } catch (err) {
         sock?.destroy()
         release()

@@ -205,6 +205,8 @@ export class SavedListStore {
   readonly path: string
   private chain: Promise<unknown> = Promise.resolve()
   private current?: { list: SavedList; digest: string }
+  /** Changes not yet written, in the order they were asked for. */
+  private waiting: WaitingChange[] = []
 
   constructor(
     private readonly session: HostSession,
@@ -225,36 +227,69 @@ export class SavedListStore {
     return list
   }
 
-  /** Apply `change` to the latest list and write it (durably, before returning); returns the new list. */
+  /**
+   * Apply `change` to the latest list and write it (durably, before returning); returns the new list. Changes asked
+   * for while a write is in flight go together in the next write (a start drops each guest's entry as it comes up:
+   * one flock + sync round trip per guest cost more control-machine CPU than the start itself); should that write
+   * fail, each change of it is tried on its own, as if it had come alone.
+   */
   update(change: (list: SavedList) => SavedList): Promise<SavedList> {
-    const next = this.chain.then(async () => {
-      const guardFor = (file: string, digest: string): WriteGuard => ({
-        lockDir: dirOf(this.path),
-        waitSeconds: this.limits.waitSeconds ?? LOCK_WAIT_SECONDS,
-        file,
-        digest,
-      })
-      const attempts = this.limits.maxAttempts ?? MAX_UPDATE_ATTEMPTS
-      for (let attempt = 1; attempt <= attempts; attempt++) {
-        if (!this.current) await this.read()
-        const base = this.current as { list: SavedList; digest: string }
-        const updated = change(base.list)
-        const text = updated.entries.length > 0 ? JSON.stringify(updated, null, 2) + '\n' : ''
-        const res = await writeRemoteFile(this.session, this.path, text, guardFor(this.path, base.digest))
-        if (!res.written) {
-          // Another run wrote first: start again from its list (refused like any list read, if it is not valid).
-          this.adopt(res.current)
-          continue
+    return new Promise<SavedList>((resolve, reject) => {
+      this.waiting.push({ change, resolve, reject })
+      if (this.waiting.length > 1) return // the write already queued on the chain takes this change too
+      const next = this.chain.then(async () => {
+        const batch = this.waiting.splice(0)
+        if (batch.length === 1) return this.settle(batch[0]!, () => this.write(batch[0]!.change))
+        try {
+          const list = await this.write((l) => batch.reduce((acc, b) => b.change(acc), l))
+          for (const b of batch) b.resolve(list)
+        } catch {
+          for (const b of batch) await this.settle(b, () => this.write(b.change))
         }
-        const digest = contentDigest(text)
-        this.current = { list: updated, digest }
-        // The mirror follows the list: skipped when another writer replaced the list meanwhile (it writes its own).
-        if (this.mirrorLibvirtGuests) await writeRemoteFile(this.session, LIBVIRT_GUESTS_FILE, formatLibvirtGuests(updated), guardFor(this.path, digest))
-        return updated
-      }
-      throw new SavedListBusyError(this.session.host, this.path, `other runs changed it ${attempts} times in a row`)
+      })
+      this.chain = next.catch(() => undefined)
     })
-    this.chain = next.catch(() => undefined)
-    return next
   }
+
+  private async settle(w: WaitingChange, write: () => Promise<SavedList>): Promise<void> {
+    try {
+      w.resolve(await write())
+    } catch (err) {
+      w.reject(err)
+    }
+  }
+
+  private async write(change: (list: SavedList) => SavedList): Promise<SavedList> {
+    const guardFor = (file: string, digest: string): WriteGuard => ({
+      lockDir: dirOf(this.path),
+      waitSeconds: this.limits.waitSeconds ?? LOCK_WAIT_SECONDS,
+      file,
+      digest,
+    })
+    const attempts = this.limits.maxAttempts ?? MAX_UPDATE_ATTEMPTS
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      if (!this.current) await this.read()
+      const base = this.current as { list: SavedList; digest: string }
+      const updated = change(base.list)
+      const text = updated.entries.length > 0 ? JSON.stringify(updated, null, 2) + '\n' : ''
+      const res = await writeRemoteFile(this.session, this.path, text, guardFor(this.path, base.digest))
+      if (!res.written) {
+        // Another run wrote first: start again from its list (refused like any list read, if it is not valid).
+        this.adopt(res.current)
+        continue
+      }
+      const digest = contentDigest(text)
+      this.current = { list: updated, digest }
+      // The mirror follows the list: skipped when another writer replaced the list meanwhile (it writes its own).
+      if (this.mirrorLibvirtGuests) await writeRemoteFile(this.session, LIBVIRT_GUESTS_FILE, formatLibvirtGuests(updated), guardFor(this.path, digest))
+      return updated
+    }
+    throw new SavedListBusyError(this.session.host, this.path, `other runs changed it ${attempts} times in a row`)
+  }
+}
+
+interface WaitingChange {
+  change: (list: SavedList) => SavedList
+  resolve: (list: SavedList) => void
+  reject: (err: unknown) => void
 }

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { LIST_SCRIPT, parseEventLine, parseGuestList } from '../../src/libvirt/virsh.js'
+import { domstatesArgv, LIST_SCRIPT, parseDomstates, parseEventLine, parseGuestList } from '../../src/libvirt/virsh.js'
 
 const REPO = resolve(import.meta.dirname, '../..')
 const SIM = join(REPO, 'lab/sim/virsh')
@@ -96,6 +96,21 @@ describe('virsh simulator matches virsh 9.0 on the test driver', () => {
     expect(normalize(b.stdout)).toEqual(normalize(a.stdout))
     expect(normalize(b.stderr)).toEqual(normalize(a.stderr))
     expect(b.code).toEqual(a.code)
+  })
+
+  it("prints the watcher's batched domstate script alike, a missing guest's section empty, and virtfleet parses it", () => {
+    freshHost()
+    const missing = '00000000-0000-4000-8000-000000000000'
+    const script = domstatesArgv(URI, [TEST_UUID, missing, TEST_UUID]).slice(3)
+    const a = real(...script)
+    const b = sim(...script)
+    expect(b).toEqual(a)
+    expect(parseDomstates(b.stdout, [TEST_UUID, missing])).toEqual(
+      new Map([
+        [TEST_UUID, 'running'],
+        [missing, 'failed'],
+      ]),
+    )
   })
 
   it.each([

@@ -140,6 +140,18 @@ export class FakeHost {
     if (!g.persistent) this.guests.splice(this.guests.indexOf(g), 1)
   }
 
+  /** A virsh script of `echo` and `domstate` commands (the watcher's batched state reads). */
+  private domstates(uri: string, script: string): string {
+    let out = ''
+    for (const part of script.split(';').map((p) => p.trim())) {
+      const [cmd, arg] = part.split(/\s+/)
+      if (cmd === 'echo') out += `${arg}\n`
+      const g = cmd === 'domstate' ? this.guests.find((x) => x.uri === uri && x.uuid === arg) : undefined
+      if (g) out += `${g.state}\n\n`
+    }
+    return out
+  }
+
   async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     this.log.push({ at: this.clock.now(), host: this.name, argv: [...argv] })
     this.execCount++
@@ -208,6 +220,7 @@ export class FakeHost {
     const uri = rest[1] as string
     const [sub, arg] = rest.slice(2)
     if (sub === LIST_SCRIPT) return ok(this.listOutput(uri))
+    if (sub?.startsWith('echo @@') && sub.includes('; domstate ')) return ok(this.domstates(uri, sub))
     if (sub === 'uri') {
       // `virsh -c DEST_URI uri` on this host: the destination named in the URI answers if it is up and reachable.
       const peer = /^[a-z+]+:\/\/(?:[^@/]*@)?([^:/?]+)/.exec(uri)?.[1]

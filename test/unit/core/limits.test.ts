@@ -120,6 +120,14 @@ describe('input files', () => {
     expect(await readInputFile(path.join(dir, 'f'), 'file')).toBe('héllo')
     expect(readInputFileSync(path.join(dir, 'f'), 'file')).toBe('héllo')
   })
+  it('reads a file larger than one read whole, and a file whose size fstat does not know (/proc)', async () => {
+    const big = 'é'.repeat(600_000) + 'end'
+    writeFileSync(path.join(dir, 'large'), big)
+    expect(await readInputFile(path.join(dir, 'large'), 'file')).toBe(big)
+    expect(readInputFileSync(path.join(dir, 'large'), 'file')).toBe(big)
+    expect(await readInputFile('/proc/self/status', 'file')).toMatch(/^Name:[^]*\nPid:/)
+    expect(readInputFileSync('/proc/self/status', 'file')).toMatch(/^Name:[^]*\nPid:/)
+  })
   it('refuses devices, FIFOs and directories at once', async () => {
     const fifo = path.join(dir, 'fifo')
     execFileSync('mkfifo', [fifo])

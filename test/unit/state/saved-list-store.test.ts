@@ -96,6 +96,56 @@ describe('SavedListStore, concurrent writers on one host', () => {
     expect(store.path).toBe(savedListPath(dir))
   })
 
+  it('changes asked for while a write is in flight go together in the next write, each caller seeing its change written', async () => {
+    const dir = stateDir()
+    const local = localSession('hv1')
+    const written: string[][] = []
+    const s: HostSession = {
+      ...local,
+      exec: async (argv, o) => {
+        if (argv[2] === WRITE_SCRIPT) written.push((JSON.parse(o?.stdin ?? '{"entries":[]}') as { entries: SavedEntry[] }).entries.map((e) => e.name))
+        return local.exec(argv, o)
+      },
+    }
+    const store = new SavedListStore(s, dir, false)
+    const [a, b, c] = [entry('a'), entry('b'), entry('c')]
+    const first = store.update((l) => mergeEntries(l, [a]))
+    while (written.length === 0) await new Promise((r) => setImmediate(r))
+    const later = [b, c].map((e) => store.update((l) => mergeEntries(l, [e])))
+    const lists = await Promise.all([first, ...later])
+    expect(written).toEqual([['a'], ['a', 'b', 'c']])
+    expect(lists.map((l) => l.entries.map((e) => e.name))).toEqual([['a'], ['a', 'b', 'c'], ['a', 'b', 'c']])
+    expect(names(dir)).toEqual(['a', 'b', 'c'])
+  }, 30_000)
+
+  it('when a write of several changes fails, each change is tried on its own and fails or succeeds by itself', async () => {
+    const dir = stateDir()
+    const local = localSession('hv1')
+    let writes = 0
+    const s: HostSession = {
+      ...local,
+      exec: async (argv, o) => {
+        if (argv[2] === WRITE_SCRIPT && ++writes === 1) return { code: 1, stdout: '', stderr: 'No space left on device\n' }
+        return local.exec(argv, o)
+      },
+    }
+    const store = new SavedListStore(s, dir, false)
+    const [a, b, c, d] = [entry('a'), entry('b'), entry('c'), entry('d')]
+    // the disk refuses the write of a+b+c once: each is then written alone
+    const together = await Promise.allSettled([a, b, c].map((e) => store.update((l) => mergeEntries(l, [e]))))
+    expect(together.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled'])
+    expect(writes).toBe(4)
+    // a change that throws fails alone; the one that came with it is still written
+    const bad = () => {
+      throw new Error('this change cannot be applied')
+    }
+    const mixed = await Promise.allSettled([store.update((l) => mergeEntries(l, [d])), store.update(bad)])
+    expect(mixed.map((r) => r.status)).toEqual(['fulfilled', 'rejected'])
+    expect((mixed[1] as PromiseRejectedResult).reason).toEqual(new Error('this change cannot be applied'))
+    expect(writes).toBe(5)
+    expect(names(dir)).toEqual(['a', 'b', 'c', 'd'])
+  }, 30_000)
+
   it('gives up with a typed error naming the list when other runs keep changing it', async () => {
     const s = scriptedSession(() => ({ code: 76, stdout: '', stderr: '' }))
     const store = new SavedListStore(s, '/srv/vf', false, { maxAttempts: 3 })

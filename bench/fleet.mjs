@@ -68,8 +68,25 @@ export async function benchFleet(argv, log) {
     log(`fleet: ${name}: exit ${r.code}, ${r.wallS.toFixed(2)} s wall, ${r.cpuS.toFixed(2)} s CPU, ${r.rssMiB.toFixed(0)} MiB`)
     if (!ok) log(`fleet: ${name} output tail: ${(r.stdout + r.stderr.replace(/\tCommand being timed[^]*/, '')).trim().split('\n').slice(-6).join(' | ')}`)
   }
+  // --connect-timeout: the simulated sshds share the control machine's 2 cores (load 80-120 at N = 200), so one
+  // handshake can take longer than the 10 s default allows for a real host; OpenSSH in the fan-out has no such bound.
   const vf = (cmd, ...extra) =>
-    timed([process.execPath, join(REPO, 'bin', 'run.js'), cmd, '-i', inv, '--output', 'plain', '--forks', String(hosts), '--state-dir', stateDir, ...extra])
+    timed([
+      process.execPath,
+      join(REPO, 'bin', 'run.js'),
+      cmd,
+      '-i',
+      inv,
+      '--output',
+      'plain',
+      '--forks',
+      String(hosts),
+      '--connect-timeout',
+      opt(argv, '--connect-timeout', '2m'),
+      '--state-dir',
+      stateDir,
+      ...extra,
+    ])
   const commands = {}
   try {
     if (only.includes('virtfleet')) {
@@ -80,7 +97,7 @@ export async function benchFleet(argv, log) {
       record(`virtfleet start (--forks ${hosts} --parallel ${guests})`, start, start.code === 0)
       const status = vf('status')
       record(`virtfleet status (--forks ${hosts})`, status, status.code === 0)
-      commands.virtfleet = `./bin/run.js shutdown|start|status -i ${inv} --output plain --forks ${hosts} [--parallel ${guests}] --state-dir TMP`
+      commands.virtfleet = `./bin/run.js shutdown|start|status -i ${inv} --output plain --forks ${hosts} --connect-timeout ${opt(argv, '--connect-timeout', '2m')} [--parallel ${guests}] --state-dir TMP`
     }
     for (const forks of [only.includes('ansible50') ? 50 : 0, only.includes('ansibleN') && hosts !== 50 ? hosts : 0].filter(Boolean)) {
       sim('sim-reset')

@@ -67,10 +67,11 @@ export class VirshDriver {
   }
 
   /**
-   * States of several guests of one URI with one exec. A guest whose domstate failed is read again alone (which
+   * States of several guests of one URI with one exec (one guest: a plain domstate). A guest whose domstate failed is read again alone (which
    * tells a guest that no longer exists from an error); so is every guest when the script itself failed.
    */
   async states(uri: string, uuids: readonly string[]): Promise<Map<string, GuestState | undefined>> {
+    if (uuids.length === 1) return new Map([[uuids[0] as string, await this.state(uri, uuids[0] as string)]])
     let batch: Map<string, GuestState | 'failed'> | undefined
     try {
       const res = await this.session.exec(v.domstatesArgv(uri, uuids))

@@ -40,8 +40,6 @@ export const LIST_SCRIPT = [...LIST_SECTIONS.map((s) => `echo @@${s}; ${SECTION_
 
 export const listArgv = (uri: string): string[] => virsh(uri, LIST_SCRIPT)
 export const domstateArgv = (uri: string, uuid: string): string[] => virsh(uri, 'domstate', requireUuid(uuid))
-// An explicit mode is passed on: without `--mode`, libvirt asks a connected guest agent first, so `--mode acpi`
-// would silently become an agent shutdown on a guest that runs one.
 /**
  * Several guests' states in one virsh process: a script of `domstate` commands between `@@UUID` markers, ended by
  * `@@end` (virsh runs every command of a script even after one fails, and prints a failure on stderr only).
@@ -70,6 +68,8 @@ export function parseDomstates(stdout: string, uuids: readonly string[]): Map<st
   return states
 }
 
+// An explicit mode is passed on: without `--mode`, libvirt asks a connected guest agent first, so `--mode acpi`
+// would silently become an agent shutdown on a guest that runs one.
 export const shutdownArgv = (uri: string, uuid: string, o: VirshOptions = {}): string[] =>
   virsh(uri, 'shutdown', requireUuid(uuid), ...(o.mode ? ['--mode', o.mode] : []))
 export const managedsaveArgv = (uri: string, uuid: string, o: VirshOptions = {}): string[] =>

@@ -138,8 +138,7 @@ export class StateWatcher {
       q.queued = new Map()
       const uuids = [...batch.keys()]
       try {
-        const only = uuids.length === 1 ? (uuids[0] as string) : undefined
-        const states = only !== undefined ? new Map([[only, await this.driver.state(uri, only)]]) : await this.driver.states(uri, uuids)
+        const states = await this.driver.states(uri, uuids)
         for (const [uuid, asked] of batch) {
           // No answer is not "no such guest" (which would read as off): fail the read, the poll asks again.
           if (states.has(uuid)) for (const a of asked) a.resolve(states.get(uuid))

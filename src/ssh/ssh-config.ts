@@ -7,11 +7,12 @@
 import { readFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import SSHConfig from 'ssh-config'
+import { createRequire } from 'node:module'
+import type SSHConfig from 'ssh-config'
 import { applySshOption, localUser as defaultLocalUser, type SshOptions } from '../inventory/ssh-options.js'
 import type { ExplicitConnectionFields, HostSpec } from '../inventory/types.js'
 
-export { SSHConfig }
+export type { SSHConfig }
 export type { ExplicitConnectionFields }
 
 export interface SshConfigOptions {
@@ -32,8 +33,13 @@ export function sshConfigPath(options: SshConfigOptions = {}): string {
   return expandTilde(p, options.home ?? os.homedir())
 }
 
+/** The `ssh-config` package, loaded when a config file is parsed (most control machines have none). */
+function sshConfigModule(): typeof SSHConfig {
+  return (createRequire(import.meta.url)('ssh-config') as { default: typeof SSHConfig }).default
+}
+
 export function parseSshConfig(text: string): SSHConfig {
-  return SSHConfig.parse(text)
+  return sshConfigModule().parse(text)
 }
 
 /** Load the config file; undefined when it does not exist (an explicitly given path that is missing is an error). */

@@ -35,10 +35,10 @@ export function parseDuration(input: string | number, what = 'duration'): number
   return checkMax(Math.round(total), what, input)
 }
 
+/** 850ms, 12.3s, 2m05s. Each unit is chosen after rounding, so 119.6 s is 2m00s (never 1m60s) and 999.6 ms is 1.0s. */
 export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`
-  const m = Math.floor(ms / 60_000)
-  const s = Math.round((ms % 60_000) / 1000)
-  return `${m}m${s.toString().padStart(2, '0')}s`
+  if (Math.round(ms) < 1000) return `${Math.round(ms)}ms`
+  if (Math.round(ms / 100) < 600) return `${(ms / 1000).toFixed(1)}s`
+  const total = Math.round(ms / 1000)
+  return `${Math.floor(total / 60)}m${(total % 60).toString().padStart(2, '0')}s`
 }

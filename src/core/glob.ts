@@ -4,16 +4,8 @@
 // linear-time engine (RE2): a pattern like `*a*a*a*a*b` or `(a*)*b` costs time linear in the name, never
 // exponential. A malformed glob or regex is an InputError naming it; backreferences and lookaround are unsupported.
 
-import { createRequire } from 'node:module'
-import type { RE2JS as RE2JSClass } from 're2js'
+import { RE2JS } from 're2js'
 import { InputError } from './errors.js'
-
-// re2js is loaded when the first pattern is compiled: most runs compile none, and loading it is a noticeable part
-// of start-up. Its CommonJS build, so that the load can stay synchronous.
-let re2: typeof RE2JSClass | undefined
-function RE2JS(): typeof RE2JSClass {
-  return (re2 ??= (createRequire(import.meta.url)('re2js') as { RE2JS: typeof RE2JSClass }).RE2JS)
-}
 
 export interface Matcher {
   test(text: string): boolean
@@ -22,10 +14,10 @@ export interface Matcher {
 /** Longest glob or regex accepted: RE2 compiles in time and memory that grow with the pattern (and its repeats). */
 export const MAX_PATTERN_LENGTH = 4096
 
-function compile(source: string, flags: number, what: string, hint = ''): RE2JSClass {
+function compile(source: string, flags: number, what: string, hint = ''): RE2JS {
   if (source.length > MAX_PATTERN_LENGTH) throw new InputError(`${what}: longer than ${MAX_PATTERN_LENGTH} characters`)
   try {
-    return RE2JS().compile(source, flags)
+    return RE2JS.compile(source, flags)
   } catch (err) {
     throw new InputError(`${what}: ${(err as Error).message}${hint}`)
   }
@@ -51,14 +43,14 @@ function globSource(glob: string): string {
         re += `[${neg ? '^' : ''}${body.replace(/[\\\]^[]/g, '\\$&')}]`
         i = end
       }
-    } else re += RE2JS().quote(c)
+    } else re += RE2JS.quote(c)
   }
   return re
 }
 
 /** A glob matching whole names; InputError for an invalid class like `[z-a]`. */
 export function compileGlob(glob: string, what = `invalid glob "${glob}"`): Matcher {
-  const re = compile(globSource(glob), RE2JS().DOTALL, what)
+  const re = compile(globSource(glob), RE2JS.DOTALL, what)
   return { test: (text) => re.matches(text) }
 }
 

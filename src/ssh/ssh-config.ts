@@ -7,12 +7,11 @@
 import { readFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { createRequire } from 'node:module'
-import type SSHConfig from 'ssh-config'
+import SSHConfig from 'ssh-config'
 import { applySshOption, localUser as defaultLocalUser, type SshOptions } from '../inventory/ssh-options.js'
 import type { ExplicitConnectionFields, HostSpec } from '../inventory/types.js'
 
-export type { SSHConfig }
+export { SSHConfig }
 export type { ExplicitConnectionFields }
 
 export interface SshConfigOptions {
@@ -33,13 +32,8 @@ export function sshConfigPath(options: SshConfigOptions = {}): string {
   return expandTilde(p, options.home ?? os.homedir())
 }
 
-/** The `ssh-config` package, loaded when a config file is parsed (most control machines have none). */
-function sshConfigModule(): typeof SSHConfig {
-  return (createRequire(import.meta.url)('ssh-config') as { default: typeof SSHConfig }).default
-}
-
 export function parseSshConfig(text: string): SSHConfig {
-  return sshConfigModule().parse(text)
+  return SSHConfig.parse(text)
 }
 
 /** Load the config file; undefined when it does not exist (an explicitly given path that is missing is an error). */

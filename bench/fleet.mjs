@@ -1,9 +1,11 @@
-// `npm run bench -- --fleet N [--guests M] [--delays 1,2,3,5] [--base-port P] [--only a,b]`: virtfleet, Ansible and a
-// plain xargs-over-ssh fan-out stopping the same simulated fleet (lab/sim/sim.sh: real sshd, simulated virsh), one run
-// each, fleet state reset between runs. Wall time, control-machine CPU and peak RSS come from /usr/bin/time -v.
+// `npm run bench -- --fleet N [--guests M] [--delays 1,2,3,5] [--base-port P] [--only a,b]`: virtfleet (`virtfleet`:
+// shutdown, start, status with plain output; `tree`: shutdown drawing the live tree on a pty), Ansible (`ansible50`,
+// `ansibleN`) and a plain xargs-over-ssh fan-out (`fanout`) stopping the same simulated fleet (lab/sim/sim.sh: real
+// sshd, simulated virsh), one run each, fleet state reset between runs. Wall time, control-machine CPU and peak RSS
+// come from /usr/bin/time -v.
 
 import { execFileSync, spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { opt, REPO } from './lib.mjs'
@@ -33,7 +35,7 @@ export async function benchFleet(argv, log) {
   const delays = opt(argv, '--delays', '1,2,3,5')
   const basePort = opt(argv, '--base-port', '24000')
   const dir = opt(argv, '--dir', process.env.VIRTFLEET_SIM_DIR ?? join(REPO, '.lab-sim'))
-  const only = opt(argv, '--only', 'virtfleet,ansible50,ansibleN,fanout').split(',')
+  const only = opt(argv, '--only', 'virtfleet,tree,ansible50,ansibleN,fanout').split(',')
   const sim = (...a) => execFileSync('bash', [SIM, ...a, '--dir', dir], { stdio: ['ignore', 'ignore', 'inherit'] })
   log(`fleet: sim-up ${hosts} hosts x ${guests} guests, delays ${delays}, ports from ${basePort}, in ${dir}`)
   sim('sim-up', '--hosts', String(hosts), '--guests', String(guests), '--delays', delays, '--base-port', basePort)
@@ -66,7 +68,13 @@ export async function benchFleet(argv, log) {
   const record = (name, r, ok) => {
     rows.push({ name, ...r, ok, load: load() })
     log(`fleet: ${name}: exit ${r.code}, ${r.wallS.toFixed(2)} s wall, ${r.cpuS.toFixed(2)} s CPU, ${r.rssMiB.toFixed(0)} MiB`)
-    if (!ok) log(`fleet: ${name} output tail: ${(r.stdout + r.stderr.replace(/\tCommand being timed[^]*/, '')).trim().split('\n').slice(-6).join(' | ')}`)
+    if (ok) return
+    // The whole output, for the reasons of what failed (a run's report is too long for the log).
+    const file = join(dir, `bench-${rows.length}.log`)
+    writeFileSync(file, r.stdout + r.stderr)
+    log(
+      `fleet: ${name} output tail (all of it in ${file}): ${(r.stdout + r.stderr.replace(/\tCommand being timed[^]*/, '')).trim().split('\n').slice(-6).join(' | ')}`,
+    )
   }
   // --connect-timeout: the simulated sshds share the control machine's 2 cores (load 80-120 at N = 200), so one
   // handshake can take longer than the 10 s default allows for a real host; OpenSSH in the fan-out has no such bound.
@@ -98,6 +106,17 @@ export async function benchFleet(argv, log) {
       const status = vf('status')
       record(`virtfleet status (--forks ${hosts})`, status, status.code === 0)
       commands.virtfleet = `./bin/run.js shutdown|start|status -i ${inv} --output plain --forks ${hosts} --connect-timeout ${opt(argv, '--connect-timeout', '2m')} [--parallel ${guests}] --state-dir TMP`
+    }
+    if (only.includes('tree')) {
+      // The live tree as an operator sees it: listr2's default renderer needs a terminal, so the run gets a pty
+      // (`script`), whose output is dropped. Its CPU against the plain run's is what drawing the tree costs.
+      sim('sim-reset')
+      const quote = (a) => `'${a.replaceAll("'", `'\\''`)}'`
+      const argvT = [process.execPath, join(REPO, 'bin', 'run.js'), 'shutdown', '-i', inv, '--output', 'tree', '--forks', String(hosts)]
+      argvT.push('--connect-timeout', opt(argv, '--connect-timeout', '2m'), '--state-dir', stateDir, '--parallel', String(guests), '--timeout', '2m')
+      const r = timed(['script', '-q', '-e', '-c', `COLUMNS=160 LINES=50 ${argvT.map(quote).join(' ')}`, '/dev/null'], { CI: '' })
+      record(`virtfleet shutdown, live tree on a pty (--forks ${hosts} --parallel ${guests})`, r, r.code === 0)
+      commands.tree = `script -q -e -c './bin/run.js shutdown ... --output tree' /dev/null`
     }
     for (const forks of [only.includes('ansible50') ? 50 : 0, only.includes('ansibleN') && hosts !== 50 ? hosts : 0].filter(Boolean)) {
       sim('sim-reset')
@@ -145,5 +164,13 @@ export function printFleet(f) {
     console.log(`  CPU ${((stop.cpuS * 1000) / f.hosts).toFixed(1)} ms/host (target <= 20): ${(stop.cpuS * 1000) / f.hosts <= 20 ? 'ok' : 'MISSED'}`)
     console.log(`  peak RSS ${stop.rssMiB.toFixed(0)} MiB (target <= 300): ${stop.rssMiB <= 300 ? 'ok' : 'MISSED'}`)
   }
+  const tree = f.rows.find((r) => r.name.includes('live tree'))
+  if (tree)
+    console.log(
+      `  live tree: the whole process used ${((100 * tree.cpuS) / tree.wallS).toFixed(1)} % of one core (${tree.cpuS.toFixed(2)} s CPU over ${tree.wallS.toFixed(1)} s)` +
+        (stop
+          ? `; plain output ${((100 * stop.cpuS) / stop.wallS).toFixed(1)} %, so the tree added ${(tree.cpuS - stop.cpuS).toFixed(2)} s CPU (target: tree <= 10 % of one core)`
+          : ''),
+    )
   for (const [k, v] of Object.entries(f.commands)) console.log(`command ${k}: ${v}`)
 }

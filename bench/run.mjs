@@ -77,6 +77,13 @@ async function main() {
     process.exitCode = printEvacuate(rows) ? 0 : 1
     return
   }
+  if (process.argv.includes('--vs-libvirt-guests')) {
+    const { benchVsLibvirtGuests, printVsLibvirtGuests } = await import('./libvirt-guests.mjs')
+    const rows = await benchVsLibvirtGuests(process.argv, log)
+    console.log('')
+    process.exitCode = printVsLibvirtGuests(rows) ? 0 : 1
+    return
+  }
   if (process.argv.includes('--fixed-cost')) {
     const { benchFixedCost, printFixedCost } = await import('./fixed-cost.mjs')
     const f = await benchFixedCost(process.argv, log)

@@ -693,9 +693,14 @@ cmd_up() {
   [[ $DELAYS =~ ^([0-9]+|x)(,([0-9]+|x))*$ ]] || die "--delays must be a comma list of seconds or x"
   [[ $AGENTS =~ ^(([0-9]+|x)(,([0-9]+|x))*)?$ ]] || die "--agents must be a comma list of seconds or x"
   local t0=$SECONDS i h hd
+  # Machine-wide set-up (packages, system users, the guest image in the cache), one lab at a time: the e2e suite
+  # brings up several labs side by side.
+  exec 8>/run/virtfleet-lab-setup.lock
+  flock -w 1800 8 || die "another lab's set-up holds /run/virtfleet-lab-setup.lock"
   ensure_packages
   ensure_system
   build_guest_image
+  exec 8>&-
   ensure_client_key
   printf 'HOSTS=%s\nGUESTS=%s\nDELAYS=%s\nAGENTS=%s\nBASE_PORT=%s\nTRANSIENT=%s\nSAVED=%s\nGOLDEN=%s\nHOST_MEMORY=%s\nLOCAL_DISK=%s\n' \
     "$HOSTS" "$GUESTS" "$DELAYS" "$AGENTS" "$BASE_PORT" "$TRANSIENT" "$SAVED" "$GOLDEN" "$HOST_MEMORY" "$LOCAL_DISK" > "$DIR/lab.env"

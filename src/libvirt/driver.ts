@@ -2,6 +2,7 @@
 // Every exit code is checked: a virsh that fails never counts as success.
 
 import { RemoteError, UnreachableError } from '../core/errors.js'
+import { abortReason } from '../core/semaphore.js'
 import { quoteCommand } from '../ssh/quote.js'
 import type { ExecResult, HostSession } from '../ssh/transport.js'
 import type { Guest } from './types.js'
@@ -90,9 +91,70 @@ export class VirshDriver {
     return states
   }
 
-  async shutdown(uri: string, uuid: string, signal?: AbortSignal): Promise<void> {
-    await this.run(v.shutdownArgv(uri, uuid, this.options), signal)
+  /**
+   * Ask a guest to shut down (the request only: it returns at once). Requests made in the same turn for one URI go
+   * out as one virsh script: a host's first wave of shutdowns is one exec and one virsh process, not one per guest.
+   * A guest whose request the script did not confirm is asked again alone, which gives its own exit code and
+   * error; so is every guest when the script itself failed. A caller whose signal fires stops waiting at once.
+   */
+  shutdown(uri: string, uuid: string, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(abortReason(signal))
+    return new Promise<void>((resolve, reject) => {
+      let wave = this.shutdownWaves.get(uri)
+      if (!wave) {
+        const w: ShutdownRequest[] = (wave = [])
+        this.shutdownWaves.set(uri, w)
+        queueMicrotask(() => {
+          this.shutdownWaves.delete(uri)
+          void this.sendShutdowns(uri, w)
+        })
+      }
+      wave.push({ uuid, signal, resolve, reject })
+    })
   }
+
+  private readonly shutdownWaves = new Map<string, ShutdownRequest[]>()
+
+  private async sendShutdowns(uri: string, wave: ShutdownRequest[]): Promise<void> {
+    const alone = (r: ShutdownRequest) => this.run(v.shutdownArgv(uri, r.uuid, this.options), r.signal).then(r.resolve, r.reject)
+    const live = wave.filter((r) => {
+      if (r.signal?.aborted) r.reject(abortReason(r.signal))
+      return !r.signal?.aborted
+    })
+    if (live.length <= 1) return void live.map(alone)
+    // The script runs until every caller stopped waiting; each caller's signal lets only that caller go.
+    const script = new AbortController()
+    let waiting = live.length
+    const settled = new Set<ShutdownRequest>()
+    const settle = (r: ShutdownRequest, done: () => void) => {
+      if (settled.has(r)) return
+      settled.add(r)
+      r.signal?.removeEventListener('abort', r.onAbort!)
+      done()
+    }
+    for (const r of live) {
+      r.onAbort = () =>
+        settle(r, () => {
+          r.reject(abortReason(r.signal!))
+          if (--waiting === 0) script.abort()
+        })
+      r.signal?.addEventListener('abort', r.onAbort, { once: true })
+    }
+    const uuids = live.map((r) => r.uuid)
+    let confirmed: Map<string, 'ok' | 'failed'> | undefined
+    try {
+      confirmed = v.parseShutdowns((await this.session.exec(v.shutdownsArgv(uri, uuids, this.options), { signal: script.signal })).stdout, uuids)
+    } catch (err) {
+      if (err instanceof UnreachableError) for (const r of live) settle(r, () => r.reject(err))
+    }
+    for (const r of live)
+      if (!settled.has(r))
+        settle(r, () => {
+          if (confirmed?.get(r.uuid) === 'ok') r.resolve()
+          else void alone(r)
+        })
+  }
+
   async managedsave(uri: string, uuid: string, signal?: AbortSignal): Promise<void> {
     await this.run(v.managedsaveArgv(uri, uuid, this.options), signal)
   }
@@ -123,6 +185,15 @@ export class VirshDriver {
   async syncTime(uri: string, uuid: string, signal?: AbortSignal): Promise<void> {
     await this.run(v.domtimeSyncArgv(uri, uuid), signal)
   }
+}
+
+/** One caller's shutdown request waiting for (or in) its URI's next script. */
+interface ShutdownRequest {
+  uuid: string
+  signal: AbortSignal | undefined
+  resolve: () => void
+  reject: (err: unknown) => void
+  onAbort?: () => void
 }
 
 /** Natural name order (web2 before web10), the order every report and plan lists guests in. */

@@ -72,6 +72,32 @@ export function parseDomstates(stdout: string, uuids: readonly string[]): Map<st
 // would silently become an agent shutdown on a guest that runs one.
 export const shutdownArgv = (uri: string, uuid: string, o: VirshOptions = {}): string[] =>
   virsh(uri, 'shutdown', requireUuid(uuid), ...(o.mode ? ['--mode', o.mode] : []))
+/**
+ * Several guests' shutdown requests in one virsh process, between `@@UUID` markers and ended by `@@end`, the way
+ * domstatesArgv reads states: virsh runs every command of a script even after one fails (exit status: the last
+ * command's), so each guest's result is read from its own section.
+ */
+export const shutdownsArgv = (uri: string, uuids: readonly string[], o: VirshOptions = {}): string[] =>
+  virsh(uri, [...uuids.map((u) => `echo @@${requireUuid(u)}; shutdown ${u}${o.mode ? ` --mode ${o.mode}` : ''}`), 'echo @@end'].join('; '))
+
+/**
+ * Which requests of a shutdownsArgv script virsh confirmed ("Domain '…' is being shutdown" in the guest's section);
+ * 'failed' for the others, whose error went to stderr with nothing to tell them apart. Throws on cut output.
+ */
+export function parseShutdowns(stdout: string, uuids: readonly string[]): Map<string, 'ok' | 'failed'> {
+  const ok = new Set<string>()
+  let current: string | undefined
+  let ended = false
+  for (const line of stdout.split('\n')) {
+    const marker = /^@@(\S+)\s*$/.exec(line)
+    if (marker) {
+      current = marker[1]
+      ended ||= current === 'end'
+    } else if (current !== undefined && /^Domain '.*' is being shutdown\s*$/.test(line)) ok.add(current)
+  }
+  if (!ended) throw new Error('shutdown output ended early (no end marker)')
+  return new Map(uuids.map((u) => [u, ok.has(u) ? 'ok' : 'failed']))
+}
 export const managedsaveArgv = (uri: string, uuid: string, o: VirshOptions = {}): string[] =>
   virsh(uri, 'managedsave', requireUuid(uuid), ...(o.bypassCache ? ['--bypass-cache'] : []))
 export const destroyArgv = (uri: string, uuid: string): string[] => virsh(uri, 'destroy', requireUuid(uuid))

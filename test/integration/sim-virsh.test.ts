@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { domstatesArgv, LIST_SCRIPT, parseDomstates, parseEventLine, parseGuestList } from '../../src/libvirt/virsh.js'
+import { domstatesArgv, LIST_SCRIPT, parseDomstates, parseEventLine, parseGuestList, parseShutdowns, shutdownsArgv } from '../../src/libvirt/virsh.js'
 
 const REPO = resolve(import.meta.dirname, '../..')
 const SIM = join(REPO, 'lab/sim/virsh')
@@ -111,6 +111,30 @@ describe('virsh simulator matches virsh 9.0 on the test driver', () => {
         [missing, 'failed'],
       ]),
     )
+  })
+
+  it("prints a wave of shutdown requests alike (one script), a failed request's section without the confirmation, and virtfleet parses it", () => {
+    freshHost()
+    const missing = '00000000-0000-4000-8000-000000000000'
+    const script = shutdownsArgv(URI, [TEST_UUID, missing]).slice(3)
+    const a = real(...script)
+    const b = sim(...script)
+    expect(b).toEqual(a)
+    expect(a.code).toBe(0)
+    expect(parseShutdowns(a.stdout, [TEST_UUID, missing])).toEqual(
+      new Map([
+        [TEST_UUID, 'ok'],
+        [missing, 'failed'],
+      ]),
+    )
+    // the same guest asked twice in one script: the second request fails (it is off: the test driver's shutdowns are
+    // instant), and only one confirmation is printed
+    freshHost()
+    const twice = shutdownsArgv(URI, [TEST_UUID, TEST_UUID]).slice(3)
+    const c = real(...twice)
+    const d = sim(...twice)
+    expect({ ...d, stderr: normalize(d.stderr) }).toEqual({ ...c, stderr: normalize(c.stderr) })
+    expect(c.stdout.match(/is being shutdown/g)).toHaveLength(1)
   })
 
   it.each([

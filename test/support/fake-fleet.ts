@@ -152,6 +152,26 @@ export class FakeHost {
     return out
   }
 
+  /**
+   * A virsh script of `echo` and `shutdown` commands (a wave of shutdown requests): virsh runs each, as the real one
+   * does even after a failure; each is logged as the command it is, and the script exits with its last command's status.
+   */
+  private async shutdowns(uri: string, script: string, options: ExecOptions): Promise<ExecResult> {
+    let stdout = ''
+    let stderr = ''
+    for (const part of script.split(';').map((p) => p.trim())) {
+      const [cmd, ...args] = part.split(/\s+/)
+      if (cmd === 'echo') stdout += `${args.join(' ')}\n`
+      if (cmd !== 'shutdown') continue
+      const one = ['virsh', '-c', uri, 'shutdown', ...args]
+      this.log.push({ at: this.clock.now(), host: this.name, argv: one })
+      const r = await this.run(one, options)
+      stdout += r.code === 0 ? r.stdout : '\n'
+      stderr += r.stderr
+    }
+    return { code: 0, stdout, stderr }
+  }
+
   async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     this.log.push({ at: this.clock.now(), host: this.name, argv: [...argv] })
     this.execCount++
@@ -221,6 +241,7 @@ export class FakeHost {
     const [sub, arg] = rest.slice(2)
     if (sub === LIST_SCRIPT) return ok(this.listOutput(uri))
     if (sub?.startsWith('echo @@') && sub.includes('; domstate ')) return ok(this.domstates(uri, sub))
+    if (sub?.startsWith('echo @@') && sub.includes('; shutdown ')) return this.shutdowns(uri, sub, options)
     if (sub === 'uri') {
       // `virsh -c DEST_URI uri` on this host: the destination named in the URI answers if it is up and reachable.
       const peer = /^[a-z+]+:\/\/(?:[^@/]*@)?([^:/?]+)/.exec(uri)?.[1]

@@ -54,4 +54,21 @@ describe('stop round trips', () => {
     const action = events.find((e) => e.type === 'guest-action')
     expect(action && Date.parse(action.at) - Date.parse(events[0]?.at ?? '')).toBe(2 * RTT)
   })
+
+  it("sends a host's first wave of shutdown requests as one exec (one SSH channel, one virsh process)", async () => {
+    const clock = new FakeClock()
+    const transport = new SlowLinkTransport(clock)
+    const host = transport.addHost('hv1')
+    for (let i = 1; i <= 4; i++) host.addGuest({ name: `g${i}`, shutdownDelayMs: 500 })
+    const r = await clock.runUntil(
+      runStop([hostSpec('hv1')], { transport, clock, bus: new EventBus(), runId: 'r1', command: 'shutdown', check: false }, { pollMs: 5000 }),
+    )
+    expect(r.exitCode).toBe(0)
+    expect(r.hosts[0]?.guests.map((g) => g.outcome)).toEqual(['stopped', 'stopped', 'stopped', 'stopped'])
+    const waves = transport.log.filter((x) => x.argv[3]?.startsWith('echo @@') && x.argv[3].includes('; shutdown '))
+    expect(waves).toHaveLength(1)
+    expect(waves[0]?.argv[3]?.match(/; shutdown /g)).toHaveLength(4)
+    // the fake logs each request of the script as the command it is: four requests, none sent twice
+    expect(transport.log.filter((x) => x.argv[3] === 'shutdown')).toHaveLength(4)
+  })
 })

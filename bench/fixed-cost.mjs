@@ -8,24 +8,10 @@ import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { median, opt, REPO } from './lib.mjs'
+import { labSshArgs, median, opt, REPO } from './lib.mjs'
 
 const TEST_URI = 'test+unix:///default'
 const GUESTS = ['fc1', 'fc2', 'fc3', 'fc4']
-
-const sshArgs = (dir, port) => [
-  '-i',
-  join(dir, 'client_key'),
-  '-o',
-  `UserKnownHostsFile=${join(dir, 'known_hosts')}`,
-  '-o',
-  'StrictHostKeyChecking=yes',
-  '-o',
-  'BatchMode=yes',
-  '-p',
-  String(port),
-  'root@127.0.0.1',
-]
 
 /** Run the built CLI once; t0 is read just before the process is spawned (its start-up is part of the figure). */
 function runCli(args, root = REPO) {
@@ -84,9 +70,9 @@ async function fixedCost(argv, log) {
     env,
     stdio: ['ignore', 'ignore', 'inherit'],
   })
-  const ssh = (cmd) => execFileSync('ssh', [...sshArgs(dir, port), cmd], { encoding: 'utf8' })
+  const ssh = (cmd) => execFileSync('ssh', [...labSshArgs(dir, port), cmd], { encoding: 'utf8' })
   // The test driver keeps its guests only while a connection to it is open.
-  const holder = spawn('ssh', [...sshArgs(dir, port), `virsh -c ${TEST_URI} event --all --loop`], { stdio: 'ignore' })
+  const holder = spawn('ssh', [...labSshArgs(dir, port), `virsh -c ${TEST_URI} event --all --loop`], { stdio: 'ignore' })
   const inventory = join(mkdtempSync(join(tmpdir(), 'vf-fc-inv-')), 'inventory.yml')
   execFileSync('sh', ['-c', 'cat > "$1"', 'sh', inventory], {
     input: [
@@ -150,7 +136,7 @@ async function stopLatency(argv, log) {
   for (let i = 1; i <= runs; i++)
     for (const [root, into, tag] of [[REPO, lags, 'this'], ...(vs ? [[vs, vsLags, 'vs']] : [])]) {
       let events = ''
-      const watch = spawn('ssh', [...sshArgs(dir, port), 'virsh -c qemu:///system event --all --loop --timestamp'], { stdio: ['ignore', 'pipe', 'ignore'] })
+      const watch = spawn('ssh', [...labSshArgs(dir, port), 'virsh -c qemu:///system event --all --loop --timestamp'], { stdio: ['ignore', 'pipe', 'ignore'] })
       watch.stdout.on('data', (d) => (events += d))
       execFileSync('sleep', ['1'])
       let report

@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { opt, REPO } from './lib.mjs'
+import { labSshArgs, labSshOptions, opt, REPO } from './lib.mjs'
 
 const SIM = join(REPO, 'lab', 'sim', 'sim.sh')
 
@@ -41,21 +41,12 @@ export async function benchFleet(argv, log) {
   sim('sim-up', '--hosts', String(hosts), '--guests', String(guests), '--delays', delays, '--base-port', basePort)
   const inv = join(dir, 'inventory.yml')
   const ini = join(dir, 'inventory.ini')
-  const sshOpts = [
-    '-i',
-    join(dir, 'client_key'),
-    '-o',
-    `UserKnownHostsFile=${join(dir, 'known_hosts')}`,
-    '-o',
-    'StrictHostKeyChecking=yes',
-    '-o',
-    'BatchMode=yes',
-  ]
+  const sshOpts = labSshOptions(dir)
   const ports = readFileSync(join(dir, 'hosts.txt'), 'utf8')
     .trim()
     .split('\n')
     .map((l) => l.split(' ')[1])
-  const conn = timed(['ssh', ...sshOpts, '-p', ports[0], 'root@127.0.0.1', 'true'])
+  const conn = timed(['ssh', ...labSshArgs(dir, ports[0]), 'true'])
   const slowest = Math.max(
     ...delays
       .split(',')

@@ -113,3 +113,18 @@ export const median = (xs) => {
   const m = s.length >> 1
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
 }
+
+/** OpenSSH options for a lab or simulated fleet folder: its client key and known_hosts, host keys checked, no prompt. */
+export const labSshOptions = (dir) => [
+  '-i',
+  join(dir, 'client_key'),
+  '-o',
+  `UserKnownHostsFile=${join(dir, 'known_hosts')}`,
+  '-o',
+  'StrictHostKeyChecking=yes',
+  '-o',
+  'BatchMode=yes',
+]
+
+/** `ssh` arguments up to the command for root on one of that folder's hosts (127.0.0.1:port). */
+export const labSshArgs = (dir, port) => [...labSshOptions(dir), '-p', String(port), 'root@127.0.0.1']

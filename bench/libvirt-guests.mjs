@@ -12,21 +12,7 @@ import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { median, opt, REPO } from './lib.mjs'
-
-const sshArgs = (dir, port) => [
-  '-i',
-  join(dir, 'client_key'),
-  '-o',
-  `UserKnownHostsFile=${join(dir, 'known_hosts')}`,
-  '-o',
-  'StrictHostKeyChecking=yes',
-  '-o',
-  'BatchMode=yes',
-  '-p',
-  String(port),
-  'root@127.0.0.1',
-]
+import { labSshArgs, median, opt, REPO } from './lib.mjs'
 
 /** Run argv, resolve with the wall time from just before the spawn to its exit. */
 function timedRun(cmd, args) {
@@ -59,7 +45,7 @@ export async function benchVsLibvirtGuests(argv, log) {
   const runs = Number(opt(argv, '--runs', '3'))
   const inventory = join(dir, 'inventory.yml')
   const ports = [...readFileSync(inventory, 'utf8').matchAll(/^ {4}port: (\d+)$/gm)].map((m) => Number(m[1]))
-  const ssh = (port, cmd) => execFileSync('ssh', [...sshArgs(dir, port), cmd], { encoding: 'utf8' })
+  const ssh = (port, cmd) => execFileSync('ssh', [...labSshArgs(dir, port), cmd], { encoding: 'utf8' })
   const relaunch = () => {
     for (const p of ports) ssh(p, 'rm -f /var/lib/virtfleet/saved-guests.json /var/lib/libvirt/libvirt-guests')
     // The lab's `up` starts every guest again and waits until each answers ACPI.
@@ -74,7 +60,7 @@ export async function benchVsLibvirtGuests(argv, log) {
     for (const who of order) {
       if (who === 'virtfleet') Object.assign(row, await virtfleetOnce(dir, inventory, ports))
       else {
-        const all = await Promise.all(ports.map((p) => timedRun('ssh', [...sshArgs(dir, p), LIBVIRT_GUESTS])))
+        const all = await Promise.all(ports.map((p) => timedRun('ssh', [...labSshArgs(dir, p), LIBVIRT_GUESTS])))
         const bad = all.find((r) => r.code !== 0)
         if (bad) throw new Error(`libvirt-guests.sh exited ${bad.code}: ${bad.err.trim().slice(-400)}`)
         const left = ports.map((p) => ssh(p, 'virsh list --name --state-running').trim()).filter(Boolean)
@@ -92,7 +78,7 @@ export async function benchVsLibvirtGuests(argv, log) {
 async function virtfleetOnce(dir, inventory, ports) {
   let events = ''
   const watchers = ports.map((p) => {
-    const w = spawn('ssh', [...sshArgs(dir, p), 'virsh -c qemu:///system event --all --loop --timestamp'], { stdio: ['ignore', 'pipe', 'ignore'] })
+    const w = spawn('ssh', [...labSshArgs(dir, p), 'virsh -c qemu:///system event --all --loop --timestamp'], { stdio: ['ignore', 'pipe', 'ignore'] })
     w.stdout.on('data', (d) => (events += d))
     return w
   })

@@ -5,7 +5,7 @@
 
 import type { Duplex } from 'node:stream'
 import type { ClientChannel } from 'ssh2'
-import { Semaphore, type Release } from '../core/semaphore.js'
+import { abortReason, Semaphore, type Release } from '../core/semaphore.js'
 import { ConnectionLostError, lostReason, type ConnectError } from './connect-errors.js'
 import type { Endpoint } from './endpoint.js'
 import type { SshClient } from './handshake.js'
@@ -136,43 +136,79 @@ export class SshConnection {
     })
   }
 
-  /** Open an exec channel under the channel budget; the release is tied to the channel's close. */
   /**
    * Open an exec channel. Its exit status is recorded from inside ssh2's callback: a fast command's CHANNEL_SUCCESS,
    * output, exit-status and close often arrive in one TCP read (routinely under load), which ssh2 parses in one go,
    * so a listener attached after an `await` would miss the 'exit' event (the output is buffered, the exit is not).
+   * A channel the server refuses is asked for again a few times, backing off (see below).
    */
   async openExec(command: string, signal?: AbortSignal): Promise<{ ch: ClientChannel; release: Release; exit: ExitRecord }> {
     if (this.closed) throw this.lostError()
     const release = await this.channels.acquire(signal)
     try {
       const exit: ExitRecord = { got: false, code: null }
-      const ch = await new Promise<ClientChannel>((resolve, reject) => {
-        if (this.closed) return reject(this.lostError())
-        // Once the request is out, the command may run even if its channel never opens for us.
-        const untrack = this.track(reject)
+      for (let attempt = 0; ; attempt++) {
         try {
-          this.client.exec(command, (err, ch) => {
-            untrack()
-            if (err) return reject(this.closed ? this.lostError(true) : err)
-            ch.on('exit', (c: number | null, s?: string) => {
-              exit.got = true
-              exit.code = typeof c === 'number' ? c : null
-              if (typeof s === 'string') exit.signal = s.startsWith('SIG') ? s : `SIG${s}`
-            })
-            resolve(ch)
-          })
-        } catch {
-          untrack()
-          reject(this.lostError())
+          return { ch: await this.execChannel(command, exit), release, exit }
+        } catch (err) {
+          // sshd refuses a session ("open failed") while it still counts ones whose close we already saw: it frees
+          // them a moment later, and under load later still. The channel never opened, so nothing ran: ask again.
+          if (this.closed || !isChannelOpenRefused(err) || attempt >= OPEN_RETRIES) throw err
+          await sleep(OPEN_RETRY_MS * 2 ** attempt, signal)
         }
-      })
-      return { ch, release, exit }
+      }
     } catch (err) {
       release()
       throw err
     }
   }
+
+  private execChannel(command: string, exit: ExitRecord): Promise<ClientChannel> {
+    return new Promise<ClientChannel>((resolve, reject) => {
+      if (this.closed) return reject(this.lostError())
+      // Once the request is out, the command may run even if its channel never opens for us.
+      const untrack = this.track(reject)
+      try {
+        this.client.exec(command, (err, ch) => {
+          untrack()
+          if (err) return reject(this.closed ? this.lostError(true) : err)
+          ch.on('exit', (c: number | null, s?: string) => {
+            exit.got = true
+            exit.code = typeof c === 'number' ? c : null
+            if (typeof s === 'string') exit.signal = s.startsWith('SIG') ? s : `SIG${s}`
+          })
+          resolve(ch)
+        })
+      } catch {
+        untrack()
+        reject(this.lostError())
+      }
+    })
+  }
+}
+
+/** Refused channel opens are asked again this many times, after 50, 100, 200, 400 and 800 ms. */
+const OPEN_RETRIES = 5
+const OPEN_RETRY_MS = 50
+
+/** ssh2's error for a CHANNEL_OPEN_FAILURE (the server refused the channel: no command was sent). */
+export function isChannelOpenRefused(err: unknown): boolean {
+  return err instanceof Error && err.message.startsWith('(SSH) Channel open failure')
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(abortReason(signal))
+    const onAbort = () => {
+      clearTimeout(t)
+      reject(abortReason(signal!))
+    }
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
 }
 
 /** A channel's exit status as the server reported it: code, or null and the signal name ("SIGTERM") when killed. */

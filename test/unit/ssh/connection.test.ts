@@ -138,3 +138,57 @@ describe('SshConnection', () => {
     await expect(result).resolves.toEqual({ code: 3, stdout: 'running\n', stderr: 'error: odd\n' })
   })
 })
+
+describe('SshConnection: a channel the server refuses', () => {
+  const refused = () => Object.assign(new Error('(SSH) Channel open failure: open failed'), { reason: 1 })
+  const channel = () => new EventEmitter() as unknown as ClientChannel
+  const until = async (cond: () => boolean) => {
+    for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 10))
+  }
+
+  it('is asked for again (sshd frees a closed session a moment after its close): the command then runs once', async () => {
+    const { client, conn } = setup()
+    const opening = conn.openExec('true')
+    await until(() => client.execs.length === 1)
+    client.execs[0]!(refused(), undefined as unknown as ClientChannel)
+    await until(() => client.execs.length === 2)
+    expect(client.execs).toHaveLength(2)
+    client.execs[1]!(undefined, channel())
+    const { release } = await opening
+    release()
+    expect(client.execs).toHaveLength(2)
+  })
+
+  it('fails with the refusal after 5 more tries', async () => {
+    const { client, conn } = setup()
+    const opening = conn.openExec('true').catch((e: unknown) => e)
+    for (let i = 1; i <= 6; i++) {
+      await until(() => client.execs.length === i)
+      client.execs[i - 1]!(refused(), undefined as unknown as ClientChannel)
+    }
+    expect(((await opening) as Error).message).toBe('(SSH) Channel open failure: open failed')
+    expect(client.execs).toHaveLength(6)
+  }, 10_000)
+
+  it('an exec request the server refused is not asked again (the command may have been started)', async () => {
+    const { client, conn } = setup()
+    const opening = conn.openExec('true').catch((e: unknown) => e)
+    await until(() => client.execs.length === 1)
+    client.execs[0]!(new Error('Unable to exec'), undefined as unknown as ClientChannel)
+    expect(((await opening) as Error).message).toBe('Unable to exec')
+    await new Promise((r) => setTimeout(r, 100))
+    expect(client.execs).toHaveLength(1)
+  })
+
+  it('stops asking when its signal fires', async () => {
+    const { client, conn } = setup()
+    const ac = new AbortController()
+    const opening = conn.openExec('true', ac.signal).catch((e: unknown) => e)
+    await until(() => client.execs.length === 1)
+    client.execs[0]!(refused(), undefined as unknown as ClientChannel)
+    ac.abort()
+    expect(await opening).toMatchObject({ name: 'AbortError' })
+    await new Promise((r) => setTimeout(r, 100))
+    expect(client.execs).toHaveLength(1)
+  })
+})

@@ -39,6 +39,17 @@ function sshdTree(host: string): number[] {
   return all
 }
 
+/** Send sig to each pid; a session process that ended since sshdTree listed it (its command finished) is skipped. */
+function signalAll(pids: number[], sig: NodeJS.Signals): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, sig)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err
+    }
+  }
+}
+
 describe('faults on a real host', () => {
   it('two plain shutdown runs on one host at once (two CI jobs): both entries stay in the saved list, every time', async () => {
     for (let round = 0; round < 2; round++) {
@@ -61,7 +72,7 @@ describe('faults on a real host', () => {
     await new Promise((r) => setTimeout(r, 1500))
     const frozen = sshdTree('h1')
     const t0 = Date.now()
-    for (const pid of frozen) process.kill(pid, 'SIGSTOP')
+    signalAll(frozen, 'SIGSTOP')
     try {
       const r = await run
       const afterFreezeMs = Date.now() - t0
@@ -72,7 +83,7 @@ describe('faults on a real host', () => {
       // keepalive 2 s x 3, plus closing with a bounded grace: far below the 120 s step timeout
       expect(afterFreezeMs).toBeLessThan(30_000)
     } finally {
-      for (const pid of frozen) process.kill(pid, 'SIGCONT')
+      signalAll(frozen, 'SIGCONT')
     }
     expect(lab.savedNames('h1')).toEqual(['h1-g2'])
   })
@@ -83,7 +94,7 @@ describe('faults on a real host', () => {
     await lab.waitFor('h1', 'cat /var/lib/virtfleet/saved-guests.json 2>/dev/null || true', (r) => r.stdout.includes('h1-g2'), 60_000)
     await new Promise((r) => setTimeout(r, 1500))
     const t0 = Date.now()
-    for (const pid of sshdTree('h1')) process.kill(pid, 'SIGKILL')
+    signalAll(sshdTree('h1'), 'SIGKILL')
     const r = await run
     const afterKillMs = Date.now() - t0
     lab.reconcile() // restarts the host's sshd, keeps the saved list
@@ -97,7 +108,7 @@ describe('faults on a real host', () => {
   it('sshd frozen before the run: the connection attempt gives up at --connect-timeout, exit 3, nothing touched', () => {
     lab.up()
     const frozen = sshdTree('h1')
-    for (const pid of frozen) process.kill(pid, 'SIGSTOP')
+    signalAll(frozen, 'SIGSTOP')
     try {
       const t0 = Date.now()
       const r = lab.cli(['shutdown', '--connect-timeout', '3s', '--json'])
@@ -107,7 +118,7 @@ describe('faults on a real host', () => {
       // one attempt and its retries, each bounded by 3 s: far below any default
       expect(ms).toBeLessThan(30_000)
     } finally {
-      for (const pid of frozen) process.kill(pid, 'SIGCONT')
+      signalAll(frozen, 'SIGCONT')
     }
     expect(lab.running('h1')).toEqual(['h1-g1', 'h1-g2'])
     expect(lab.savedNames('h1')).toEqual([])

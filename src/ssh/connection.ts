@@ -5,6 +5,7 @@
 
 import type { Duplex } from 'node:stream'
 import type { ClientChannel } from 'ssh2'
+import { realClock } from '../core/clock.js'
 import { abortReason, Semaphore, type Release } from '../core/semaphore.js'
 import { ConnectionLostError, lostReason, type ConnectError } from './connect-errors.js'
 import type { Endpoint } from './endpoint.js'
@@ -154,7 +155,7 @@ export class SshConnection {
           // sshd refuses a session ("open failed") while it still counts ones whose close we already saw: it frees
           // them a moment later, and under load later still. The channel never opened, so nothing ran: ask again.
           if (this.closed || !isChannelOpenRefused(err) || attempt >= OPEN_RETRIES) throw err
-          await sleep(OPEN_RETRY_MS * 2 ** attempt, signal)
+          await realClock.sleep(OPEN_RETRY_MS * 2 ** attempt, signal).catch(() => Promise.reject(abortReason(signal!)))
         }
       }
     } catch (err) {
@@ -194,21 +195,6 @@ const OPEN_RETRY_MS = 50
 /** ssh2's error for a CHANNEL_OPEN_FAILURE (the server refused the channel: no command was sent). */
 export function isChannelOpenRefused(err: unknown): boolean {
   return err instanceof Error && err.message.startsWith('(SSH) Channel open failure')
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortReason(signal))
-    const onAbort = () => {
-      clearTimeout(t)
-      reject(abortReason(signal!))
-    }
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
 }
 
 /** A channel's exit status as the server reported it: code, or null and the signal name ("SIGTERM") when killed. */

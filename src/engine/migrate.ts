@@ -8,6 +8,9 @@ import { anySignal, Semaphore } from '../core/semaphore.js'
 import { domjobabortArgv, domjobinfoArgv, migrateArgv, parseJobInfo, type MigrateOptions } from '../libvirt/migration.js'
 import type { HostSession } from '../ssh/transport.js'
 
+/** Pause between domjobabort attempts while the migrate still runs and libvirt has not cancelled its job. */
+const ABORT_RETRY_MS = 250
+
 export interface MigrationJob {
   source: string
   destination: string
@@ -107,29 +110,41 @@ async function migrateOne(
   const session = await hooks.session(job.source)
   const suspend = limits.onTimeout === 'suspend'
   const argv = migrateArgv(job.uri, job.uuid, suspend ? { ...job.options, suspendAfterS: Math.max(1, Math.round(limits.timeoutMs / 1000)) } : job.options)
-  const stopPolling = new AbortController()
+  const finished = new AbortController()
   const timedOut = new AbortController()
   let last: ReturnType<typeof parseJobInfo> = {}
   const poll = (async () => {
     const interval = limits.progressMs ?? 1000
     for (;;) {
       try {
-        await clock.sleep(interval, anySignal([stopPolling.signal, signal]))
+        await clock.sleep(interval, anySignal([finished.signal, signal]))
       } catch {
         return
       }
-      const r = await session.exec(domjobinfoArgv(job.uri, job.uuid), { signal: stopPolling.signal }).catch(() => undefined)
+      const r = await session.exec(domjobinfoArgv(job.uri, job.uuid), { signal: finished.signal }).catch(() => undefined)
       if (r?.code === 0) {
         last = { ...last, ...parseJobInfo(r.stdout) }
         if (last.percent !== undefined) hooks.progress?.(job, last.percent)
       }
     }
   })()
-  // Abort (not suspend) is ours to do: at the deadline, or on Ctrl-C, ask libvirt to cancel the job.
-  const abortJob = () => session.exec(domjobabortArgv(job.uri, job.uuid)).catch(() => undefined)
+  // Abort (not suspend) is ours to do: at the deadline, or on Ctrl-C, ask libvirt to cancel the job. virsh
+  // migrate opens its connection to the destination before the source's job begins, so a domjobabort sent in
+  // that window finds no job ("no job is active"): it is asked again until it succeeds or the migrate returns.
+  const abortJob = async () => {
+    while (!finished.signal.aborted) {
+      const r = await session.exec(domjobabortArgv(job.uri, job.uuid), { signal: finished.signal }).catch(() => undefined)
+      if (r?.code === 0) return
+      try {
+        await clock.sleep(ABORT_RETRY_MS, finished.signal)
+      } catch {
+        return
+      }
+    }
+  }
   const deadline = suspend
     ? undefined
-    : clock.sleep(limits.timeoutMs, stopPolling.signal).then(
+    : clock.sleep(limits.timeoutMs, finished.signal).then(
         () => {
           timedOut.abort()
           return abortJob()
@@ -157,7 +172,7 @@ async function migrateOne(
     return { outcome: 'failed', error }
   } finally {
     signal?.removeEventListener('abort', onInterrupt)
-    stopPolling.abort()
+    finished.abort()
     await Promise.all([poll, deadline])
   }
 }

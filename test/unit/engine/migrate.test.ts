@@ -15,9 +15,13 @@ const job = (i: number, source = 'hv1', destination = 'hv2'): MigrationJob => ({
 })
 const limits: MigrationLimits = { perSource: 2, perDestination: 2, timeoutMs: 60_000, onTimeout: 'abort', progressMs: 1000 }
 
-/** Hosts where a migration takes `durationMs` (Infinity: never ends until domjobabort). */
-function fleet(clock: FakeClock, durationMs: (uuid: string) => number) {
-  const running = new Map<string, { end: () => void; aborted: boolean }>()
+/**
+ * Hosts where a migration takes `durationMs` (Infinity: never ends until domjobabort). Its job on the source
+ * begins `jobAfterMs` after virsh migrate starts (virsh first connects to the destination): until then
+ * domjobabort finds no job, as libvirt answers.
+ */
+function fleet(clock: FakeClock, durationMs: (uuid: string) => number, jobAfterMs = 0) {
+  const running = new Map<string, { end: () => void; aborted: boolean; since: number }>()
   let inFlight = 0
   const log: string[] = []
   const stats = { peak: 0, perDest: new Map<string, number>(), peakPerDest: new Map<string, number>() }
@@ -33,7 +37,7 @@ function fleet(clock: FakeClock, durationMs: (uuid: string) => number) {
         stats.perDest.set(dest, (stats.perDest.get(dest) ?? 0) + 1)
         stats.peakPerDest.set(dest, Math.max(stats.peakPerDest.get(dest) ?? 0, stats.perDest.get(dest) ?? 0))
         log.push(`start ${id.slice(-2)} at ${clock.now()}`)
-        const state = { end: () => {}, aborted: false }
+        const state = { end: () => {}, aborted: false, since: clock.now() }
         running.set(id, state)
         const d = durationMs(id)
         await new Promise<void>((resolve) => {
@@ -49,6 +53,10 @@ function fleet(clock: FakeClock, durationMs: (uuid: string) => number) {
       }
       if (cmd === 'domjobabort') {
         const r = running.get(id)
+        if (r && clock.now() < r.since + jobAfterMs) {
+          log.push(`no job ${id.slice(-2)} at ${clock.now()}`)
+          return { code: 1, stdout: '', stderr: 'error: Requested operation is not valid: no job is active on the domain\n' }
+        }
         if (r) {
           r.aborted = true
           r.end()
@@ -124,6 +132,27 @@ describe('runMigrations', () => {
     expect(results.map((r) => r.outcome)).toEqual(['interrupted', 'interrupted', 'interrupted'])
     expect(results[2]?.error).toMatch(/before its turn/)
     expect(f.log.filter((l) => l.startsWith('abort'))).toHaveLength(2)
+  })
+
+  it('Ctrl-C before the source has a job (virsh still connecting to the destination): the abort is asked again until it lands', async () => {
+    const clock = new FakeClock()
+    const f = fleet(clock, () => Infinity, 1200)
+    const ac = new AbortController()
+    const p = runMigrations([job(1)], limits, f.hooks, clock, ac.signal)
+    await clock.advance(300)
+    ac.abort(new Error('SIGINT'))
+    const results = await clock.runUntil(p, 10_000, 50)
+    expect(results[0]).toMatchObject({ outcome: 'interrupted', error: expect.stringMatching(/^migration aborted \(error: operation aborted/) })
+    expect(f.log).toEqual(['start 01 at 0', 'no job 01 at 300', 'no job 01 at 550', 'no job 01 at 800', 'no job 01 at 1050', 'abort 01 at 1300'])
+  })
+
+  it('a timeout before the job exists is retried the same way; the abort stops once the migrate has returned', async () => {
+    const clock = new FakeClock()
+    const f = fleet(clock, (id) => (id === uuid(1) ? Infinity : 600), 500)
+    const results = await clock.runUntil(runMigrations([job(1), job(2)], { ...limits, timeoutMs: 400 }, f.hooks, clock), 10_000, 50)
+    expect(results.map((r) => r.outcome)).toEqual(['timeout', 'migrated']) // 02 finished at 600, before its abort could land
+    expect(f.log.filter((l) => l.includes(' 01 '))).toEqual(['start 01 at 0', 'no job 01 at 400', 'abort 01 at 650'])
+    expect(f.log.filter((l) => l.includes(' 02 '))).toEqual(['start 02 at 0', 'no job 02 at 400'])
   })
 
   it('a destination that went into maintenance since planning is refused right before the move', async () => {

@@ -527,6 +527,19 @@ remove_guest() {
   virsh_h "$h" undefine --managed-save "$name" >/dev/null 2>&1 || true
 }
 
+# A lab guest on a host not its own (a migration a failed test left behind): removed there before any host
+# starts its own guests, so that up always means every guest at home and no disk open twice.
+remove_strays() {
+  local h=$1 name
+  load_states "$h"
+  for name in "${!STATE[@]}"; do
+    if [[ $name =~ ^(h[0-9]+)- ]] && [ "${BASH_REMATCH[1]}" != "$h" ]; then
+      log "up: $name found on $h: removed there (it belongs on ${BASH_REMATCH[1]})"
+      remove_guest "$h" "$name"
+    fi
+  done
+}
+
 ensure_guests() {
   local h=$1 hd j name n
   hd=$(hd_of "$h")
@@ -719,6 +732,7 @@ cmd_up() {
     start_sshd "$h"
   done
   write_client_files
+  for i in $(seq "$HOSTS"); do remove_strays "h$i"; done
   for i in $(seq "$HOSTS"); do ensure_guests "h$i"; done
   if [ "$NO_WAIT" = 0 ]; then
     wait_ready

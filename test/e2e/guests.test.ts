@@ -156,8 +156,8 @@ describe('suspend as a fallback', () => {
 describe('a start that fails', () => {
   it('keeps the guest in the saved list and exits 2 when its kernel file vanished; a later start completes', () => {
     lab.up()
-    const kernel = lab.guestFile('h1', 'h1-g1', 'vmlinuz')
-    const keep = join(mkdtempSync(join(tmpdir(), 'vf-k-')), 'vmlinuz')
+    const kernel = lab.guestFile('h1', 'h1-g1', 'kernel')
+    const keep = join(mkdtempSync(join(tmpdir(), 'vf-k-')), 'kernel')
     expect(lab.cli(['shutdown', '--limit', 'h1', '--guests', 'h1-g1,h1-g2', '--json']).code).toBe(0)
     copyFileSync(kernel, keep)
     rmSync(kernel)
@@ -166,7 +166,7 @@ describe('a start that fails', () => {
       expectExit(r, 2)
       const g = byName(r.json())
       expect(g['h1-g1']).toMatchObject({ outcome: 'not-started', ok: false, inSavedList: true })
-      expect(g['h1-g1']?.error).toMatch(/vmlinuz|No such file|Cannot access/i)
+      expect(g['h1-g1']?.error).toMatch(/kernel|No such file|Cannot access/i)
       expect(g['h1-g2']).toMatchObject({ outcome: 'started', ok: true })
       expect(lab.savedList('h1').map((e) => e.name)).toEqual(['h1-g1'])
     } finally {

@@ -204,7 +204,7 @@ export class Lab {
       return ''
     }
   }
-  guestFile(host: string, guest: string, file: 'vmlinuz' | 'initrd.img'): string {
+  guestFile(host: string, guest: string, file: 'kernel' | 'initrd.img'): string {
     return join(this.dir, 'hosts', host, 'guests', guest, file)
   }
 

@@ -88,9 +88,10 @@ mntns_of() { readlink "/proc/$1/ns/mnt" 2>/dev/null || true; }
 
 # ---------------------------------------------------------------- machine setup
 ensure_packages() {
-  local missing=() p
+  local missing=() p installed
+  installed=$(dpkg-query -W -f='${Package} ${Status}\n' "${PACKAGES[@]}" 2>/dev/null || true)   # one process
   for p in "${PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    [[ $'\n'$installed$'\n' == *$'\n'"$p install ok installed"$'\n'* ]] || missing+=("$p")
   done
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
@@ -478,10 +479,12 @@ STARTED=()   # "host name" of guests that must reach READY
 
 # name -> state of every guest of the host being reconciled, read with one `virsh list --all` (load_states).
 declare -A STATE=()
+declare -A LISTED=()   # host -> its `virsh list --all`, read by remove_strays and still valid (nothing removed)
 load_states() {
-  local id name state
+  local id name state listing
   STATE=()
-  while read -r id name state; do [ -n "$name" ] && STATE[$name]=$state; done < <(virsh_h "$1" list --all)
+  if [ -n "${LISTED[$1]+x}" ]; then listing=${LISTED[$1]}; unset "LISTED[$1]"; else listing=$(virsh_h "$1" list --all); fi
+  while read -r id name state; do if [ -n "$name" ]; then STATE[$name]=$state; fi; done <<< "$listing"
 }
 
 define_guest() {  # host name delay; (re)defines only when the definition would change
@@ -549,14 +552,19 @@ remove_guest() {
 # A lab guest on a host not its own (a migration a failed test left behind): removed there before any host
 # starts its own guests, so that up always means every guest at home and no disk open twice.
 remove_strays() {
-  local h=$1 name
+  local h=$1 name listing removed=0
+  listing=$(virsh_h "$h" list --all)
+  LISTED[$h]=$listing
   load_states "$h"
   for name in "${!STATE[@]}"; do
     if [[ $name =~ ^(h[0-9]+)- ]] && [ "${BASH_REMATCH[1]}" != "$h" ]; then
       log "up: $name found on $h: removed there (it belongs on ${BASH_REMATCH[1]})"
       remove_guest "$h" "$name"
+      removed=1
     fi
   done
+  [ "$removed" = 0 ] && LISTED[$h]=$listing   # ensure_guests starts from this listing
+  return 0
 }
 
 ensure_guests() {

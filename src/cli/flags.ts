@@ -61,6 +61,12 @@ export const connectionFlags = {
 /** For commands that only read the journal (runs, resume, retry). */
 export const journalFlags = { 'state-dir': Flags.string({ summary: 'Journal location (default $XDG_STATE_HOME/virtfleet).' }) }
 
+/** For commands that replay a recorded run (resume, retry): given, they replace the recorded output choice. */
+export const replayOutputFlags = {
+  json: Flags.boolean({ summary: "Print a JSON report on stdout (instead of the recorded run's output)." }),
+  output: Flags.string({ options: ['auto', 'tree', 'plain'], summary: "Live output (instead of the recorded run's)." }),
+}
+
 export const changeFlags = {
   check: Flags.boolean({ char: 'C', summary: 'Connect and list, print exactly what would be done to which guest, change nothing.' }),
   guests: Flags.string({

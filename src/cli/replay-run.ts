@@ -24,6 +24,19 @@ export function retryReplay(header: RunRecord, hosts: readonly string[]): Replay
   return { command: header.command, argv: [...argv, ...hosts.map((h) => `--only-host=${h}`)] }
 }
 
+/** An output choice given to `resume` / `retry`; absent, the replay keeps the recorded run's own. */
+export interface OutputChoice {
+  json?: boolean
+  output?: string
+}
+
+/** The operator's output choice replaces the recorded one (`--json`, `--output`), so a CI job resuming a run gets JSON. */
+export function withOutput(argv: readonly string[], choice: OutputChoice): string[] {
+  if (!choice.json && choice.output === undefined) return [...argv]
+  const kept = withoutFlag(argv, ['--output']).filter((a) => a !== '--json' && !a.startsWith('--json='))
+  return [...kept, ...(choice.json ? ['--json'] : []), ...(choice.output !== undefined ? ['--output', choice.output] : [])]
+}
+
 function stateDirArgs(argv: readonly string[], stateDir: string | undefined): string[] {
   return stateDir && !argv.includes('--state-dir') ? ['--state-dir', stateDir] : []
 }

@@ -138,6 +138,25 @@ describe('shutdown → saved list on the host → start → list empty (real ssh
     expect(states()[offBefore]).toBe('shut off')
   })
 
+  it('resume and retry of a run recorded with plain output print JSON when asked (a CI job resuming a run)', () => {
+    // every guest runs and the list is empty: this start is a no-op run, journaled like any other
+    const plain = cli(['start', '-i', host.inventory, '--output', 'plain'])
+    expect(plain.code).toBe(0)
+    expect(() => JSON.parse(plain.stdout)).toThrow()
+    const runId = /run (\d{8}T\d{6}Z-[0-9a-f]{6})/.exec(plain.stdout)?.[1] as string
+    expect(runId).toBeTruthy()
+    const runs = JSON.parse(cli(['runs', '--json']).stdout) as Array<{ id: string; command: string }>
+    expect(runs[0]).toMatchObject({ id: runId, command: 'start' })
+    const resumed = cli(['resume', runId, '--json'])
+    expect(resumed.code).toBe(0)
+    const report = JSON.parse(resumed.stdout) as RunReport
+    expect(report.command).toBe('start')
+    expect(report.hosts[0]?.guests.every((g) => g.outcome === 'already-running' || g.outcome === 'already-off')).toBe(true)
+    const retried = cli(['retry', runId, '--json'])
+    expect(retried.code).toBe(0)
+    expect(retried.stderr).toMatch(/has no failed hosts: nothing to retry/)
+  })
+
   it('the same host through an Ansible INI inventory', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vf-ini-'))
     const ini = join(dir, 'hosts.ini')

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { resumeReplay, retryReplay } from '../../../src/cli/replay-run.js'
+import { resumeReplay, retryReplay, withOutput } from '../../../src/cli/replay-run.js'
 import type { RunRecord } from '../../../src/state/journal.js'
 
 const header = (command: string, argv: string[]): RunRecord =>
@@ -25,5 +25,16 @@ describe('resume', () => {
       command: 'reboot',
       argv: ['-i', 'inv', '--state-dir', '/s', '--resume-run', 'R'],
     })
+  })
+})
+
+describe('an output choice given to resume or retry', () => {
+  const recorded = ['-i', 'inv', '--output', 'tree', '--serial', '1', '--output=plain']
+  it('replaces every recorded output flag; none given keeps the recorded ones', () => {
+    expect(withOutput(recorded, {})).toEqual(recorded)
+    expect(withOutput(recorded, { json: false })).toEqual(recorded)
+    expect(withOutput(recorded, { json: true })).toEqual(['-i', 'inv', '--serial', '1', '--json'])
+    expect(withOutput(['-i', 'inv', '--json', '--serial', '1'], { output: 'plain' })).toEqual(['-i', 'inv', '--serial', '1', '--output', 'plain'])
+    expect(withOutput(['--json=true', '-i', 'inv'], { json: true, output: 'plain' })).toEqual(['-i', 'inv', '--json', '--output', 'plain'])
   })
 })

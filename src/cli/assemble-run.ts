@@ -21,7 +21,7 @@ import { createSshTransport, type SshTransportOptions } from '../ssh/ssh-transpo
 import type { Transport } from '../ssh/transport.js'
 import { attachJournal, completedSteps, digestInventory, Journal, loadDurationHistory, newRunId, readRun, resolveStateDir } from '../state/journal.js'
 import type { DurationHistory } from '../state/journal.js'
-import { hostKeyCheckingFlag, rollingOptionsFromFlags, type ConnectionFlagValues, type RollingFlagValues } from './flags.js'
+import { hostKeyCheckingFlag, keepaliveFlag, rollingOptionsFromFlags, type ConnectionFlagValues, type RollingFlagValues } from './flags.js'
 import { askHidden, confirmationsFor, onePromptPerFile } from './prompts.js'
 import { connectionSpec, loadSshConfigFlag, selectInventoryHosts } from './select-hosts.js'
 
@@ -131,9 +131,9 @@ export async function withFleetConnections<T>(
   deps: RunDeps,
   use: (hosts: HostSpec[], transport: Transport) => Promise<T>,
 ): Promise<T> {
-  const connectTimeoutMs = parseDuration(flags['connect-timeout'], '--connect-timeout')
+  const ssh = transportFlags(flags)
   const { hosts, sshConfig } = await resolveRunHosts(flags)
-  const transport = makeTransport(connectTimeoutMs, sshConfig, deps)
+  const transport = makeTransport(ssh, sshConfig, deps)
   try {
     return await use(hosts, transport)
   } finally {
@@ -189,7 +189,7 @@ interface OpenRun {
 async function withOpenRun(req: RunRequest, deps: RunDeps, body: (run: OpenRun) => Promise<RunReport>): Promise<RunReport> {
   const clock = deps.clock ?? realClock
   const stdout = deps.stdout ?? process.stdout
-  const connectTimeoutMs = parseDuration(req.flags['connect-timeout'], '--connect-timeout')
+  const ssh = transportFlags(req.flags)
   const resolved = req.hosts ? { hosts: req.hosts, sshConfig: req.sshConfig } : await resolveRunHosts(req.flags)
   const bus = new EventBus()
   const rendered = (await attachOutput(bus, req.flags, stdout)).done
@@ -216,7 +216,7 @@ async function withOpenRun(req: RunRequest, deps: RunDeps, body: (run: OpenRun) 
     }),
   }
   try {
-    transport = makeTransport(connectTimeoutMs, resolved.sshConfig, deps)
+    transport = makeTransport(ssh, resolved.sshConfig, deps)
     const report = await body(run)
     await rendered
     stdout.write(req.flags.json ? reportToJson(report) + '\n' : '\n' + renderSummary(report, { color: !!stdout.isTTY && !process.env.NO_COLOR }) + '\n')
@@ -235,9 +235,14 @@ function attachOutput(bus: EventBus, flags: Pick<ConnectionFlagValues, 'json' | 
   return attachRenderer(flags.json ? 'silent' : live, bus, stdout)
 }
 
-function makeTransport(readyTimeoutMs: number, sshConfig: SSHConfig | undefined, deps: RunDeps): Transport {
+/** The transport options the connection flags set, checked before anything is read or connected. */
+function transportFlags(flags: ConnectionFlagValues): SshTransportOptions {
+  return { readyTimeoutMs: parseDuration(flags['connect-timeout'], '--connect-timeout'), ...keepaliveFlag(flags.keepalive) }
+}
+
+function makeTransport(options: SshTransportOptions, sshConfig: SSHConfig | undefined, deps: RunDeps): Transport {
   return (deps.createTransport ?? createSshTransport)({
-    readyTimeoutMs,
+    ...options,
     // Jump host aliases (ProxyJump bastion) resolve through the same ssh_config as the hosts.
     ...(sshConfig ? { sshConfig } : {}),
     onWarning: (message, host) => process.stderr.write(`virtfleet: warning: ${host}: ${message}\n`),

@@ -49,6 +49,10 @@ export const connectionFlags = {
   }),
   'ssh-config': Flags.string({ summary: 'ssh_config file to honour (default ~/.ssh/config; $VIRTFLEET_SSH_CONFIG).' }),
   'connect-timeout': Flags.string({ summary: 'SSH connect timeout per attempt (seconds or 10s, 1m).', default: '10s' }),
+  keepalive: Flags.string({
+    summary: 'SSH keepalive INTERVAL[,COUNT]: a host that answers none of COUNT+1 keepalives sent INTERVAL apart is lost (0 disables).',
+    default: '2s,3',
+  }),
   json: Flags.boolean({ summary: 'Print a JSON report on stdout (no live output).' }),
   output: Flags.string({
     options: ['auto', 'tree', 'plain'],
@@ -138,6 +142,7 @@ export interface ConnectionFlagValues {
   'known-hosts'?: string[]
   'ssh-config'?: string
   'connect-timeout': string
+  keepalive?: string
   json: boolean
   output: string
   'state-dir'?: string
@@ -237,6 +242,21 @@ export function hostKeyCheckingFlag(value: string | undefined): HostKeyChecking 
   if (value === undefined) return undefined
   if (value === 'strict' || value === 'accept-new' || value === 'off') return value
   throw new UsageError(`--host-key-checking: expected strict, accept-new or off; got "${value}"`)
+}
+
+/**
+ * `--keepalive INTERVAL[,COUNT]` (like ssh's ServerAliveInterval / ServerAliveCountMax): a frozen host is declared
+ * lost after about INTERVAL × (COUNT + 1). `0` turns keepalives off (a frozen host then waits for the step timeouts).
+ */
+export function keepaliveFlag(value: string | undefined): { keepaliveIntervalMs: number; keepaliveCountMax: number } | undefined {
+  if (value === undefined) return undefined
+  const m = /^([^,]+)(?:,(\d+))?$/.exec(value.trim())
+  if (!m) throw new UsageError(`--keepalive: expected INTERVAL[,COUNT] (for example 2s,3 or 10s or 0); got "${value}"`)
+  const intervalMs = parseDuration(m[1] as string, '--keepalive interval')
+  const count = m[2] === undefined ? 3 : Number(m[2])
+  if (intervalMs > 0 && intervalMs < 100) throw new UsageError(`--keepalive: an interval under 100 ms would declare a busy host lost; got "${m[1]}"`)
+  if (!Number.isSafeInteger(count) || count > 1000) throw new UsageError(`--keepalive: COUNT must be a whole number up to 1000; got "${m[2]}"`)
+  return { keepaliveIntervalMs: intervalMs, keepaliveCountMax: count }
 }
 
 export function splitList(values: string[] | undefined): string[] | undefined {

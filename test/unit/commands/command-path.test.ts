@@ -107,6 +107,21 @@ describe('virtfleet shutdown, through the command class, on the in-memory fleet'
     expect(f.hv2.files.get(savedListPath())).toContain('db1')
   })
 
+  it('--keepalive and --connect-timeout reach the SSH transport (default 2 s × 3, as documented)', async () => {
+    const seen: unknown[] = []
+    for (const extra of [[], ['--keepalive', '5s,1', '--connect-timeout', '20s'], ['--keepalive', '0']]) {
+      const f = fleet()
+      const deps: RunDeps = { ...f.deps, createTransport: (o) => (seen.push(o), f.transport) }
+      const r = await drive(Status, [...f.common, '--json', ...extra], deps, f.clock)
+      expect(r.exitCode ?? 0).toBe(0)
+    }
+    expect(seen.map((o) => o as Record<string, unknown>).map((o) => [o.readyTimeoutMs, o.keepaliveIntervalMs, o.keepaliveCountMax])).toEqual([
+      [10_000, 2_000, 3],
+      [20_000, 5_000, 1],
+      [10_000, 0, 3],
+    ])
+  })
+
   it('--check changes nothing and writes no journal', async () => {
     const f = fleet()
     const r = await drive(Shutdown, [...f.common, '--check'], f.deps, f.clock)

@@ -131,17 +131,20 @@ async function migrateOne(
   // Abort (not suspend) is ours to do: at the deadline, or on Ctrl-C, ask libvirt to cancel the job. virsh
   // migrate opens its connection to the destination before the source's job begins, so a domjobabort sent in
   // that window finds no job ("no job is active"): it is asked again until it succeeds or the migrate returns.
-  const abortJob = async () => {
-    while (!finished.signal.aborted) {
-      const r = await session.exec(domjobabortArgv(job.uri, job.uuid), { signal: finished.signal }).catch(() => undefined)
-      if (r?.code === 0) return
-      try {
-        await clock.sleep(ABORT_RETRY_MS, finished.signal)
-      } catch {
-        return
+  // The deadline and Ctrl-C share one such loop.
+  let aborting: Promise<void> | undefined
+  const abortJob = () =>
+    (aborting ??= (async () => {
+      while (!finished.signal.aborted) {
+        const r = await session.exec(domjobabortArgv(job.uri, job.uuid), { signal: finished.signal }).catch(() => undefined)
+        if (r?.code === 0) return
+        try {
+          await clock.sleep(ABORT_RETRY_MS, finished.signal)
+        } catch {
+          return
+        }
       }
-    }
-  }
+    })())
   const deadline = suspend
     ? undefined
     : clock.sleep(limits.timeoutMs, finished.signal).then(

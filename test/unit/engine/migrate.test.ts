@@ -155,6 +155,18 @@ describe('runMigrations', () => {
     expect(f.log.filter((l) => l.includes(' 02 '))).toEqual(['start 02 at 0', 'no job 02 at 400'])
   })
 
+  it('a timeout and then a Ctrl-C while the abort is still being asked share one loop: one domjobabort every 250 ms', async () => {
+    const clock = new FakeClock()
+    const f = fleet(clock, () => Infinity, 1200)
+    const ac = new AbortController()
+    const p = runMigrations([job(1)], { ...limits, timeoutMs: 300 }, f.hooks, clock, ac.signal)
+    await clock.advance(400)
+    ac.abort(new Error('SIGINT'))
+    const results = await clock.runUntil(p, 10_000, 50)
+    expect(results[0]?.outcome).toBe('interrupted')
+    expect(f.log).toEqual(['start 01 at 0', 'no job 01 at 300', 'no job 01 at 550', 'no job 01 at 800', 'no job 01 at 1050', 'abort 01 at 1300'])
+  })
+
   it('a destination that went into maintenance since planning is refused right before the move', async () => {
     const clock = new FakeClock()
     const f = fleet(clock, () => 1000)

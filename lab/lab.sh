@@ -480,10 +480,12 @@ STARTED=()   # "host name" of guests that must reach READY
 # name -> state of every guest of the host being reconciled, read with one `virsh list --all` (load_states).
 declare -A STATE=()
 declare -A LISTED=()   # host -> its `virsh list --all`, read by remove_strays and still valid (nothing removed)
-load_states() {
+load_states() {  # host [listing]: the listing given, else the one remove_strays kept, else a fresh one
   local id name state listing
   STATE=()
-  if [ -n "${LISTED[$1]+x}" ]; then listing=${LISTED[$1]}; unset "LISTED[$1]"; else listing=$(virsh_h "$1" list --all); fi
+  if [ $# -ge 2 ]; then listing=$2
+  elif [ -n "${LISTED[$1]+x}" ]; then listing=${LISTED[$1]}; unset "LISTED[$1]"
+  else listing=$(virsh_h "$1" list --all); fi
   while read -r id name state; do if [ -n "$name" ]; then STATE[$name]=$state; fi; done <<< "$listing"
 }
 
@@ -554,8 +556,7 @@ remove_guest() {
 remove_strays() {
   local h=$1 name listing removed=0
   listing=$(virsh_h "$h" list --all)
-  LISTED[$h]=$listing
-  load_states "$h"
+  load_states "$h" "$listing"
   for name in "${!STATE[@]}"; do
     if [[ $name =~ ^(h[0-9]+)- ]] && [ "${BASH_REMATCH[1]}" != "$h" ]; then
       log "up: $name found on $h: removed there (it belongs on ${BASH_REMATCH[1]})"

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { handleTopLevelError } from '../../../src/cli/base.js'
 import Inventory from '../../../src/commands/inventory.js'
 import Resume from '../../../src/commands/resume.js'
+import Retry from '../../../src/commands/retry.js'
 import Status from '../../../src/commands/status.js'
 
 async function exitOf(run: Promise<unknown>): Promise<{ exit: number | undefined; out: string; err: string }> {
@@ -40,6 +41,20 @@ describe('usage errors exit 64', { timeout: 30_000 }, () => {
 
   it('a missing required argument', async () => {
     expect((await exitOf(Resume.run([], import.meta.url))).exit).toBe(64)
+  })
+
+  it('resume and retry accept --json and --output (they get as far as the journal) and check --output like the run commands', async () => {
+    const state = ['--state-dir', '/nonexistent/virtfleet-state']
+    for (const Cmd of [Resume, Retry]) {
+      const plain = await exitOf(Cmd.run(['20261101T000000Z-abcdef', '--output', 'plain', ...state], import.meta.url))
+      expect(plain.exit).toBe(64)
+      expect(plain.err).toMatch(/no such run: 20261101T000000Z-abcdef/)
+      const json = await exitOf(Cmd.run(['20261101T000000Z-abcdef', '--json', '--output', 'tree', ...state], import.meta.url))
+      expect(JSON.parse(json.out)).toMatchObject({ error: { message: expect.stringMatching(/^no such run/), exitCode: 64 } })
+      const bad = await exitOf(Cmd.run(['20261101T000000Z-abcdef', '--output', 'fancy', ...state], import.meta.url))
+      expect(bad.exit).toBe(64)
+      expect(bad.err).toMatch(/--output/)
+    }
   })
 
   it('--forks 99999999999999999999 (not an internal error from deep in the engine)', async () => {

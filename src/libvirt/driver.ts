@@ -27,15 +27,14 @@ export class VirshDriver {
    * is by domain id, which changes with every start, so it never reaches a report).
    */
   async listAll(uris: readonly string[]): Promise<Guest[]> {
-    const guests: Guest[] = []
-    for (const uri of uris) guests.push(...(await this.list(uri)))
-    return byName(guests)
+    // one virsh process per URI, all at once
+    return byName((await Promise.all(uris.map((uri) => this.list(uri)))).flat())
   }
 
   /** Description tags of the guests of every URI, by UUID (see describe()). */
   async describeAll(uris: readonly string[]): Promise<Map<string, GuestTags>> {
     const all = new Map<string, GuestTags>()
-    for (const uri of uris) for (const [k, v] of await this.describe(uri)) all.set(k, v)
+    for (const tags of await Promise.all(uris.map((uri) => this.describe(uri)))) for (const [k, v] of tags) all.set(k, v)
     return all
   }
 

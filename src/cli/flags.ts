@@ -50,7 +50,8 @@ export const connectionFlags = {
   'ssh-config': Flags.string({ summary: 'ssh_config file to honour (default ~/.ssh/config; $VIRTFLEET_SSH_CONFIG).' }),
   'connect-timeout': Flags.string({ summary: 'SSH connect timeout per attempt (seconds or 10s, 1m).', default: '10s' }),
   keepalive: Flags.string({
-    summary: 'SSH keepalive INTERVAL[,COUNT]: a host that answers none of COUNT+1 keepalives sent INTERVAL apart is lost (0 disables).',
+    summary:
+      'SSH keepalive INTERVAL[,COUNT]: a host that sends nothing (no output, no answer) while COUNT+1 keepalives go INTERVAL apart is lost (0 disables).',
     default: '2s,3',
   }),
   json: Flags.boolean({ summary: 'Print a JSON report on stdout (no live output).' }),

@@ -19,6 +19,24 @@ export interface ConnectionLimits {
   closeGraceMs: number
 }
 
+/**
+ * Any bytes from the peer prove it alive, as they do for OpenSSH (packet.c resets its ServerAlive count on every packet
+ * received). ssh2 counts a keepalive answered only when its own reply comes back, so a host busy streaming output
+ * under load, whose replies lag behind that output, was declared lost. Data from the peer now restarts ssh2's
+ * keepalive count and timer (`_resetKA`, ssh2 1.17's own reset, the one its reply runs), at most twice an interval.
+ */
+export function hearFromPeer(client: object, sock: Duplex, intervalMs: number, now: () => number = realClock.now): void {
+  if (intervalMs <= 0) return
+  let last = -Infinity
+  sock.on('data', () => {
+    const t = now()
+    if (t - last < intervalMs / 2) return
+    last = t
+    const reset = (client as { _resetKA?: unknown })._resetKA
+    if (typeof reset === 'function') reset.call(client)
+  })
+}
+
 export class SshConnection {
   readonly channels: Semaphore
   private readonly closeCbs: ((err?: ConnectionLostError) => void)[] = []
@@ -46,6 +64,7 @@ export class SshConnection {
     client.on('close', () => this.markClosed())
     sock.on('error', () => {})
     sock.on('close', () => this.markClosed())
+    hearFromPeer(client, sock, limits.keepaliveIntervalMs)
   }
 
   onClose(cb: (err?: ConnectionLostError) => void): void {

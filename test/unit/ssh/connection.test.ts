@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import type { ClientChannel } from 'ssh2'
 import { ConnectionLostError } from '../../../src/ssh/connect-errors.js'
-import { SshConnection } from '../../../src/ssh/connection.js'
+import { hearFromPeer, SshConnection } from '../../../src/ssh/connection.js'
 import { SshHostSession } from '../../../src/ssh/exec-channel.js'
 import { hostSpec } from '../../support/fake-fleet.js'
 import type { Endpoint } from '../../../src/ssh/endpoint.js'
@@ -190,5 +190,27 @@ describe('SshConnection: a channel the server refuses', () => {
     expect(await opening).toMatchObject({ name: 'AbortError' })
     await new Promise((r) => setTimeout(r, 100))
     expect(client.execs).toHaveLength(1)
+  })
+})
+
+describe('hearFromPeer', () => {
+  it("restarts ssh2's keepalive count on data from the peer, at most twice an interval", () => {
+    let t = 0
+    let resets = 0
+    const client = { _resetKA: () => resets++ }
+    const sock = new PassThrough()
+    hearFromPeer(client, sock, 200, () => t)
+    for (const at of [0, 50, 99, 100, 150, 250, 1000]) {
+      t = at
+      sock.write('x')
+    }
+    // at 0, 100 (half an interval after 0), 250 (after 100), 1000
+    expect(resets).toBe(4)
+  })
+
+  it('does nothing with keepalive off', () => {
+    const sock = new PassThrough()
+    hearFromPeer({ _resetKA: () => expect.unreachable() }, sock, 0)
+    expect(sock.listenerCount('data')).toBe(0)
   })
 })

@@ -4,7 +4,6 @@
 
 import { realClock, type Clock } from '../core/clock.js'
 import { manyListeners } from '../core/semaphore.js'
-import { parseDuration } from '../core/duration.js'
 import { errorMessage } from '../core/errors.js'
 import { EventBus } from '../core/events.js'
 import { ExitCode } from '../core/exit-codes.js'
@@ -17,11 +16,12 @@ import { attachRenderer, chooseRenderer, isCI } from '../render/choose.js'
 import { reportToJson } from '../render/json.js'
 import { renderSummary } from '../render/summary.js'
 import type { SSHConfig } from '../ssh/ssh-config.js'
+import { SSH_DEFAULTS } from '../ssh/ssh-options.js'
 import { createSshTransport, type SshTransportOptions } from '../ssh/ssh-transport.js'
 import type { Transport } from '../ssh/transport.js'
 import { attachJournal, completedSteps, digestInventory, Journal, loadDurationHistory, newRunId, readRun, resolveStateDir } from '../state/journal.js'
 import type { DurationHistory } from '../state/journal.js'
-import { hostKeyCheckingFlag, keepaliveFlag, rollingOptionsFromFlags, type ConnectionFlagValues, type RollingFlagValues } from './flags.js'
+import { connectionOverrides, connectTimeoutFlag, keepaliveFlag, rollingOptionsFromFlags, type ConnectionFlagValues, type RollingFlagValues } from './flags.js'
 import { askHidden, confirmationsFor, onePromptPerFile } from './prompts.js'
 import { connectionSpec, loadSshConfigFlag, selectInventoryHosts } from './select-hosts.js'
 
@@ -143,10 +143,9 @@ export async function withFleetConnections<T>(
 
 /** Hosts from the flags: inventory, --limit (and @failed), exact host names, ssh_config and the key overrides. */
 export async function resolveRunHosts(flags: ConnectionFlagValues): Promise<{ hosts: HostSpec[]; sshConfig?: SSHConfig }> {
-  const hostKeyChecking = hostKeyCheckingFlag(flags['host-key-checking'])
   const selected = await selectInventoryHosts({ inventory: flags.inventory, limit: flags.limit, onlyHosts: flags['only-host'], stateDir: flags['state-dir'] })
   const sshConfig = await loadSshConfigFlag(flags['ssh-config'])
-  const overrides = { sshConfig, knownHosts: flags['known-hosts'], hostKeyChecking }
+  const overrides = connectionOverrides(flags, sshConfig)
   return { hosts: selected.map((h) => connectionSpec(h, overrides)), ...(sshConfig ? { sshConfig } : {}) }
 }
 
@@ -237,7 +236,13 @@ function attachOutput(bus: EventBus, flags: Pick<ConnectionFlagValues, 'json' | 
 
 /** The transport options the connection flags set, checked before anything is read or connected. */
 function transportFlags(flags: ConnectionFlagValues): SshTransportOptions {
-  return { readyTimeoutMs: parseDuration(flags['connect-timeout'], '--connect-timeout'), ...keepaliveFlag(flags.keepalive) }
+  // The run's defaults for hosts (and jump hosts) whose inventory and ssh_config set none.
+  const readyTimeoutMs = flags['connect-timeout'] !== undefined ? connectTimeoutFlag(flags['connect-timeout']) : SSH_DEFAULTS.readyTimeoutMs
+  const keepalive = keepaliveFlag(flags.keepalive) ?? {
+    keepaliveIntervalMs: SSH_DEFAULTS.keepaliveIntervalMs,
+    keepaliveCountMax: SSH_DEFAULTS.keepaliveCountMax,
+  }
+  return { readyTimeoutMs, ...keepalive }
 }
 
 function makeTransport(options: SshTransportOptions, sshConfig: SSHConfig | undefined, deps: RunDeps): Transport {

@@ -6,6 +6,8 @@ import { UsageError } from '../core/errors.js'
 import { parseDuration } from '../core/duration.js'
 import { ACTIONS, type Action } from '../core/types.js'
 import type { HostKeyChecking } from '../inventory/types.js'
+import type { SSHConfig } from '../ssh/ssh-config.js'
+import type { ConnectionOverrides } from './select-hosts.js'
 import type { StartOptions, StopOptions } from '../engine/plan.js'
 import type { RollingOptions } from '../engine/rolling.js'
 import { PhaseBarrier } from '../engine/ordering.js'
@@ -48,11 +50,12 @@ export const connectionFlags = {
     summary: 'known_hosts file(s) to check host keys against (default ~/.ssh/known_hosts).',
   }),
   'ssh-config': Flags.string({ summary: 'ssh_config file to honour (default ~/.ssh/config; $VIRTFLEET_SSH_CONFIG).' }),
-  'connect-timeout': Flags.string({ summary: 'SSH connect timeout per attempt (seconds or 10s, 1m).', default: '10s' }),
+  'connect-timeout': Flags.string({
+    summary: 'SSH connect timeout, all attempts of one host together (seconds or 10s, 1m; default 10s, or the inventory/ssh_config value).',
+  }),
   keepalive: Flags.string({
     summary:
-      'SSH keepalive INTERVAL[,COUNT]: a host that sends nothing (no output, no answer) while COUNT+1 keepalives go INTERVAL apart is lost (0 disables).',
-    default: '2s,3',
+      'SSH keepalive INTERVAL[,COUNT]: a host that sends nothing (no output, no answer) while COUNT+1 keepalives go INTERVAL apart is lost (0 disables; default 2s,3, or the inventory/ssh_config ServerAlive values).',
   }),
   json: Flags.boolean({ summary: 'Print a JSON report on stdout (no live output).' }),
   output: Flags.string({
@@ -142,7 +145,7 @@ export interface ConnectionFlagValues {
   'host-key-checking'?: string
   'known-hosts'?: string[]
   'ssh-config'?: string
-  'connect-timeout': string
+  'connect-timeout'?: string
   keepalive?: string
   json: boolean
   output: string
@@ -243,6 +246,27 @@ export function hostKeyCheckingFlag(value: string | undefined): HostKeyChecking 
   if (value === undefined) return undefined
   if (value === 'strict' || value === 'accept-new' || value === 'off') return value
   throw new UsageError(`--host-key-checking: expected strict, accept-new or off; got "${value}"`)
+}
+
+/**
+ * The command line's connection overrides. --connect-timeout and --keepalive, when given, beat the inventory's and
+ * ssh_config's values (ConnectTimeout, ansible_ssh_timeout, ServerAliveInterval/CountMax), as ssh's -o beats its config.
+ */
+export function connectionOverrides(flags: ConnectionFlagValues, sshConfig: SSHConfig | undefined): ConnectionOverrides {
+  return {
+    ...(sshConfig ? { sshConfig } : {}),
+    ...(flags['known-hosts'] ? { knownHosts: flags['known-hosts'] } : {}),
+    ...(flags['host-key-checking'] !== undefined ? { hostKeyChecking: hostKeyCheckingFlag(flags['host-key-checking']) } : {}),
+    ...(flags['connect-timeout'] !== undefined ? { connectTimeoutMs: connectTimeoutFlag(flags['connect-timeout']) } : {}),
+    ...keepaliveFlag(flags.keepalive),
+  }
+}
+
+/** `--connect-timeout D`: a duration above 0. */
+export function connectTimeoutFlag(value: string): number {
+  const ms = parseDuration(value, '--connect-timeout')
+  if (ms === 0) throw new UsageError('--connect-timeout: expected a duration above 0; got "0"')
+  return ms
 }
 
 /**

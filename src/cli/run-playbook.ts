@@ -12,7 +12,7 @@ import type { HostSpec } from '../inventory/types.js'
 import { compilePlay } from '../playbook/compile.js'
 import { parsePlaybook } from '../playbook/index.js'
 import { createJournal, runRollingJob, type RunDeps } from './assemble-run.js'
-import { hostKeyCheckingFlag, type ConnectionFlagValues, type RollingFlagValues } from './flags.js'
+import { connectionOverrides, type ConnectionFlagValues, type RollingFlagValues } from './flags.js'
 import { connectionSpec, loadSshConfigFlag, resolveFailedLimit, selectPlayHosts } from './select-hosts.js'
 
 export interface PlaybookRequest {
@@ -25,8 +25,8 @@ export interface PlaybookRequest {
 export async function runPlaybook(req: PlaybookRequest, deps: RunDeps = {}): Promise<number> {
   const { flags } = req
   const playbook = await parsePlaybook(req.file)
-  const hostKeyChecking = hostKeyCheckingFlag(flags['host-key-checking'])
   const sshConfig = await loadSshConfigFlag(flags['ssh-config'])
+  const overrides = connectionOverrides(flags, sshConfig)
   const selection = resolveFailedLimit({ inventory: flags.inventory, limit: flags.limit, onlyHosts: flags['only-host'], stateDir: flags['state-dir'] })
   const clock: Clock = deps.clock ?? realClock
   const options = { playbook: req.file }
@@ -45,7 +45,6 @@ export async function runPlaybook(req: PlaybookRequest, deps: RunDeps = {}): Pro
         continue
       }
       process.stderr.write(`\nPLAY [${play.name}] ${selected.length} host(s)\n`)
-      const overrides = { sshConfig, knownHosts: flags['known-hosts'], hostKeyChecking }
       const steps = await withMigrationPools(compiled.rolling.steps, async (pattern) => {
         const pool = await selectPlayHosts({ ...(flags.inventory ? { inventory: flags.inventory } : {}) }, pattern)
         if (pool.length === 0) throw new InputError(`${req.file}: play "${play.name}": evacuate to: ${pattern} matches no inventory host`)

@@ -1,5 +1,5 @@
 // Which hosts a run acts on, and how to reach them: inventory + --limit pattern + exact host names (retry,
-// @failed) + ~/.ssh/config + --known-hosts/--host-key-checking overrides. Host names from a journal are data,
+// @failed) + ~/.ssh/config + --known-hosts/--host-key-checking/--connect-timeout/--keepalive overrides. Host names from a journal are data,
 // matched by exact name, never spliced into a pattern. Every bad input here is a typed error (exit 4 / 64).
 
 import { errorMessage, InputError, UsageError, VirtfleetError } from '../core/errors.js'
@@ -24,6 +24,10 @@ export interface ConnectionOverrides {
   sshConfig?: SSHConfig
   knownHosts?: string[]
   hostKeyChecking?: HostKeyChecking
+  /** --connect-timeout and --keepalive, when given: they win over the inventory and ssh_config, as ssh's -o does. */
+  connectTimeoutMs?: number
+  keepaliveIntervalMs?: number
+  keepaliveCountMax?: number
 }
 
 /** Inventory hosts selected by pattern and exact names, in inventory order. Empty selection: UsageError. */
@@ -96,6 +100,8 @@ export function connectionSpec(host: HostSpec, o: ConnectionOverrides, playVars:
     ...spec,
     ...(o.knownHosts ? { knownHostsFiles: o.knownHosts } : {}),
     ...(o.hostKeyChecking ? { hostKeyChecking: o.hostKeyChecking } : {}),
+    ...(o.connectTimeoutMs !== undefined ? { connectTimeoutMs: o.connectTimeoutMs } : {}),
+    ...(o.keepaliveIntervalMs !== undefined ? { keepaliveIntervalMs: o.keepaliveIntervalMs, keepaliveCountMax: o.keepaliveCountMax } : {}),
   }
 }
 

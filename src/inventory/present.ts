@@ -130,6 +130,9 @@ export function renderHostList(hosts: HostSpec[]): string {
         ...(h.stateDir ? { state_dir: h.stateDir } : {}),
         ...(h.knownHostsFiles ? { known_hosts_files: h.knownHostsFiles } : {}),
         ...(h.hostKeyChecking ? { host_key_checking: h.hostKeyChecking } : {}),
+        ...(h.connectTimeoutMs !== undefined ? { connect_timeout_ms: h.connectTimeoutMs } : {}),
+        ...(h.keepaliveIntervalMs !== undefined ? { keepalive_interval_ms: h.keepaliveIntervalMs } : {}),
+        ...(h.keepaliveCountMax !== undefined ? { keepalive_count_max: h.keepaliveCountMax } : {}),
         ...(Object.keys(h.vars).length > 0 ? { vars: h.vars } : {}),
       }
       const body = stringify(details, { indent: 2 })

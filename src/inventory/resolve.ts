@@ -29,6 +29,7 @@ const ALIASES = {
   uris: ['uris', 'libvirt_uris'],
   become: ['become', 'ansible_become'],
   become_user: ['become_user', 'ansible_become_user'],
+  connect_timeout: ['connect_timeout', 'ansible_ssh_timeout'],
 } as const
 
 class HostVars {
@@ -169,6 +170,9 @@ export function resolveHost(inv: Inventory, name: string, defaults: ResolveDefau
       spec.user = args.user
       explicit.user = true
     }
+    if (args.connectTimeoutMs !== undefined) spec.connectTimeoutMs = args.connectTimeoutMs
+    if (args.keepaliveIntervalMs !== undefined) spec.keepaliveIntervalMs = args.keepaliveIntervalMs
+    if (args.keepaliveCountMax !== undefined) spec.keepaliveCountMax = args.keepaliveCountMax
   }
 
   let p = h.pick(ALIASES.address)
@@ -195,6 +199,11 @@ export function resolveHost(inv: Inventory, name: string, defaults: ResolveDefau
   if (p) {
     spec.jump = jumpList(h, p.key, p.v)
     explicit.jump = true
+  }
+  p = h.pick(ALIASES.connect_timeout)
+  if (p) {
+    spec.connectTimeoutMs = duration(h, p.key, p.v)
+    if (spec.connectTimeoutMs === 0) h.fail(p.key, p.v, 'a connect timeout above 0')
   }
   p = h.pick(['known_hosts_files'])
   if (p) spec.knownHostsFiles = strList(h, p.key, p.v, /,/)

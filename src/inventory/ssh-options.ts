@@ -23,6 +23,12 @@ export interface SshOptions {
   identityFiles?: string[]
   port?: number
   user?: string
+  /** ConnectTimeout (0 = unset: the run's --connect-timeout applies). */
+  connectTimeoutMs?: number
+  /** ServerAliveInterval (0 = keepalive off). */
+  keepaliveIntervalMs?: number
+  /** ServerAliveCountMax. */
+  keepaliveCountMax?: number
 }
 
 /** StrictHostKeyChecking (yes/ask/accept-new/no/off) and the inventory's own words (strict, true/false, booleans). */
@@ -86,7 +92,35 @@ export function applySshOption(out: SshOptions, key: string, rawValue: string): 
       if (value === '') throw new Error('User needs a value')
       out.user = value
       break
+    case 'connecttimeout': {
+      const ms = sshTime('ConnectTimeout', value)
+      if (ms > 0) out.connectTimeoutMs = ms
+      break
+    }
+    case 'serveraliveinterval':
+      out.keepaliveIntervalMs = sshTime('ServerAliveInterval', value)
+      break
+    case 'serveralivecountmax':
+      if (!/^\d{1,4}$/.test(value) || Number(value) > 1000) throw new Error(`ServerAliveCountMax=${value}: expected a whole number up to 1000`)
+      out.keepaliveCountMax = Number(value)
+      break
   }
+}
+
+/** ssh_config(5) TIME FORMATS (seconds, or 90s, 1m30s, 1h; units s m h d w, either case), in ms; at most 7 days. */
+function sshTime(key: string, value: string): number {
+  const text = value.trim().toLowerCase()
+  const unit: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 }
+  let seconds = 0
+  let rest = text
+  while (rest !== '') {
+    const m = /^(\d{1,9})([smhdw]?)/.exec(rest)
+    if (!m) throw new Error(`${key}=${value}: expected seconds or a time like 30s, 1m30s`)
+    seconds += Number(m[1]) * (unit[m[2] as string] as number)
+    rest = rest.slice(m[0].length)
+  }
+  if (text === '' || seconds > 604_800) throw new Error(`${key}=${value}: expected seconds or a time like 30s, 1m30s (at most 7 days)`)
+  return seconds * 1000
 }
 
 /** ssh(1) flags that take an argument: their argument is never read as a flag. */

@@ -33,6 +33,11 @@ export interface HostSpec {
   stateDir?: string
   knownHostsFiles?: string[]
   hostKeyChecking?: HostKeyChecking
+  /** SSH connect timeout per attempt (connect_timeout / ansible_ssh_timeout, -o ConnectTimeout, ssh_config); undefined = --connect-timeout. */
+  connectTimeoutMs?: number
+  /** Keepalive (-o ServerAliveInterval / ServerAliveCountMax, ssh_config); undefined = --keepalive. */
+  keepaliveIntervalMs?: number
+  keepaliveCountMax?: number
   /** All merged vars, for `virtfleet inventory` and playbooks. */
   vars: Record<string, unknown>
   /** Groups the host belongs to (including all ancestors and 'all'). */

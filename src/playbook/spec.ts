@@ -259,6 +259,8 @@ export const INVENTORY_ONLY_VARS: readonly string[] = [
   'ansible_become_user',
   'state_dir',
   'ansible_ssh_common_args',
+  'connect_timeout',
+  'ansible_ssh_timeout',
 ]
 
 // Lookups by user-written names: own properties only, so `toString`, `constructor` or `__proto__` in a playbook

@@ -85,8 +85,8 @@ export function handshake(
       port: ep.port,
       username: ep.user,
       readyTimeout: Math.max(1, limits.timeoutMs),
-      keepaliveInterval: opts.keepaliveIntervalMs,
-      keepaliveCountMax: opts.keepaliveCountMax,
+      keepaliveInterval: ep.keepaliveIntervalMs,
+      keepaliveCountMax: ep.keepaliveCountMax,
       hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => {
         verifyHostKey(ep, key, opts.onWarning, knownHosts).then(
           () => verify(true),

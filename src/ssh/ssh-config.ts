@@ -1,9 +1,9 @@
 // Apply the user's OpenSSH client config (~/.ssh/config) to a HostSpec, as `ssh` would: HostName, User, Port,
-// IdentityFile, ProxyJump, UserKnownHostsFile and StrictHostKeyChecking fill what the inventory did not set
-// explicitly (values read by the inventory's one ssh option parser), and jump hosts that are Host aliases are
-// resolved to their HostName/User/Port. Matching and "first value wins" come from the `ssh-config` package's
-// compute(); `Include` is not followed (a limit of that package). The lookup key is the address (as Ansible does: `ssh <ansible_host>`).
-
+// IdentityFile, ProxyJump, UserKnownHostsFile, StrictHostKeyChecking, ConnectTimeout, ServerAliveInterval and
+// ServerAliveCountMax fill what the inventory did not set explicitly (values read by the inventory's one ssh option
+// parser), and jump hosts that are Host aliases are resolved to their HostName/User/Port. Matching and "first value
+// wins" come from the `ssh-config` package's compute(); `Include` is not followed (a limit of that package). The
+// lookup key is the address (as Ansible does: `ssh <ansible_host>`).
 import { readFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -168,5 +168,11 @@ export function applySshConfig(
   }
   const shk = option('StrictHostKeyChecking', [first(c.stricthostkeychecking) ?? '']).hostKeyChecking
   if (spec.hostKeyChecking === undefined && shk) out.hostKeyChecking = shk
+  const timing = option('ConnectTimeout', [first(c.connecttimeout) ?? ''])
+  if (spec.connectTimeoutMs === undefined && timing.connectTimeoutMs !== undefined) out.connectTimeoutMs = timing.connectTimeoutMs
+  const interval = option('ServerAliveInterval', [first(c.serveraliveinterval) ?? '']).keepaliveIntervalMs
+  if (spec.keepaliveIntervalMs === undefined && first(c.serveraliveinterval) && interval !== undefined) out.keepaliveIntervalMs = interval
+  const count = option('ServerAliveCountMax', [first(c.serveralivecountmax) ?? '']).keepaliveCountMax
+  if (spec.keepaliveCountMax === undefined && first(c.serveralivecountmax) && count !== undefined) out.keepaliveCountMax = count
   return out
 }

@@ -139,7 +139,7 @@ export class SshTransport implements Transport {
 
   /**
    * Attempts until one succeeds, a failure is not transient, the retries are used up, or the connect deadline
-   * (readyTimeoutMs from the first attempt) would pass: a peer that accepts TCP but never speaks fails in time.
+   * (the hop's connect timeout from the first attempt) would pass: a peer that accepts TCP but never speaks fails in time.
    */
   private async openConnection(ep: Endpoint, via: Promise<SshConnection> | undefined, isBastion: boolean): Promise<SshConnection> {
     const closing = this.closing.signal
@@ -149,9 +149,9 @@ export class SshTransport implements Transport {
     let deadline: number | undefined
     for (let attempt = 1; ; attempt++) {
       const release = await this.handshakeSlot(ep, closing).catch((err: unknown) => {
-        throw mapConnectError(ep, err, attempt, this.opts.readyTimeoutMs).error
+        throw mapConnectError(ep, err, attempt, ep.connectTimeoutMs).error
       })
-      deadline ??= clock.now() + this.opts.readyTimeoutMs
+      deadline ??= clock.now() + ep.connectTimeoutMs
       let sock: Duplex | undefined
       let result: Awaited<ReturnType<typeof handshake>>
       try {
@@ -161,7 +161,7 @@ export class SshTransport implements Transport {
       } catch (err) {
         sock?.destroy()
         release()
-        const mapped = mapConnectError(ep, err, attempt, this.opts.readyTimeoutMs)
+        const mapped = mapConnectError(ep, err, attempt, ep.connectTimeoutMs)
         const delay = this.opts.retryBaseDelayMs * 2 ** (attempt - 1) * (0.8 + Math.random() * 0.4)
         if (!mapped.transient || attempt >= attempts || closing.aborted || clock.now() + delay >= deadline) throw mapped.error
         await clock.sleep(delay, closing).catch(() => undefined)
@@ -174,8 +174,8 @@ export class SshTransport implements Transport {
         result.sock,
         {
           maxChannels: this.opts.maxChannelsPerHost,
-          keepaliveIntervalMs: this.opts.keepaliveIntervalMs,
-          keepaliveCountMax: this.opts.keepaliveCountMax,
+          keepaliveIntervalMs: ep.keepaliveIntervalMs,
+          keepaliveCountMax: ep.keepaliveCountMax,
           closeGraceMs: this.opts.closeGraceMs,
         },
         isBastion,

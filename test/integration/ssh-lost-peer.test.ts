@@ -154,6 +154,22 @@ describe('a peer lost mid-exec', () => {
     await expectNoTcpHandleLeft(handlesBefore)
   }, 120_000)
 
+  it("frozen, with the host's own keepalive (ServerAliveInterval 1, ServerAliveCountMax 1 from its inventory or ssh_config): lost in about 2 s", async () => {
+    const t = transport()
+    const s = await t.connect(spec({ name: 'frozen-own', keepaliveIntervalMs: 1_000, keepaliveCountMax: 1 }))
+    const lines: string[] = []
+    void s.stream(['sh', '-c', 'echo ready; exec sleep 30'], (l) => lines.push(l)).done.catch(() => undefined)
+    const end = Date.now() + 60_000
+    while (lines.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20))
+    const exec = s.exec(['sleep', '30'])
+    const started = Date.now()
+    freeze([masterPid(), ...descendants(masterPid())])
+    const err = await exec.catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ConnectionLostError)
+    expect((err as Error).message).toMatch(/^frozen-own: connection lost: no answer to 2 keepalives in 2s/)
+    expect(Date.now() - started).toBeLessThan(5_000)
+  }, 120_000)
+
   it('frozen, closed before the keepalive notices: closeAll returns within the close grace and leaves no socket', async () => {
     const handlesBefore = tcpHandles()
     const t = transport({ keepaliveIntervalMs: 0, closeGraceMs: 500 })

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { connectionSpec, loadSshConfigFlag, resolveFailedLimit, selectInventoryHosts, selectPlayHosts } from '../../../src/cli/select-hosts.js'
+import { connectionOverrides } from '../../../src/cli/flags.js'
 import { InputError } from '../../../src/core/errors.js'
+import { parseSshConfig } from '../../../src/ssh/ssh-config.js'
 import { Journal } from '../../../src/state/journal.js'
 import { hostSpec } from '../../support/fake-fleet.js'
 
@@ -59,5 +61,25 @@ describe('connection settings', () => {
   it('command-line key settings override the inventory', () => {
     const spec = connectionSpec(hostSpec('hv1', { hostKeyChecking: 'strict' }), { knownHosts: ['/k'], hostKeyChecking: 'accept-new' })
     expect(spec).toMatchObject({ knownHostsFiles: ['/k'], hostKeyChecking: 'accept-new' })
+  })
+
+  it('a given --connect-timeout / --keepalive beats the inventory and ssh_config; left out, theirs stay', () => {
+    const own = hostSpec('hv1', { connectTimeoutMs: 60_000, keepaliveIntervalMs: 15_000, keepaliveCountMax: 6 })
+    const flags = { forks: 1, json: false, output: 'auto', 'connect-timeout': '20s', keepalive: '5s,1' }
+    expect(connectionSpec(own, connectionOverrides(flags, undefined))).toMatchObject({
+      connectTimeoutMs: 20_000,
+      keepaliveIntervalMs: 5_000,
+      keepaliveCountMax: 1,
+    })
+    expect(connectionSpec(own, connectionOverrides({ forks: 1, json: false, output: 'auto' }, undefined))).toMatchObject({
+      connectTimeoutMs: 60_000,
+      keepaliveIntervalMs: 15_000,
+      keepaliveCountMax: 6,
+    })
+    const fromConfig = connectionSpec(hostSpec('hv1', { address: 'slow' }), { sshConfig: parseSshConfig('Host slow\n  ServerAliveInterval 30\n') })
+    expect(fromConfig.keepaliveIntervalMs).toBe(30_000)
+    expect(() => connectionOverrides({ forks: 1, json: false, output: 'auto', 'connect-timeout': '0' }, undefined)).toThrow(
+      /--connect-timeout: expected a duration above 0/,
+    )
   })
 })

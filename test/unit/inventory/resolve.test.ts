@@ -121,7 +121,8 @@ describe('ansible_ssh_common_args', () => {
       identityFiles: ['~/.ssh/x', '~/.ssh/y'],
     })
     expect(parseSshArgs('-Jb1,b2 -o StrictHostKeyChecking yes -o ProxyJump=none')).toEqual({ jump: [], hostKeyChecking: 'strict' })
-    expect(parseSshArgs('-o ServerAliveInterval=5 -C')).toEqual({})
+    expect(parseSshArgs('-o Compression=yes -C')).toEqual({})
+    expect(parseSshArgs('-o ServerAliveInterval=5 -C')).toEqual({ keepaliveIntervalMs: 5000 })
   })
   it('feeds jump, knownHostsFiles and hostKeyChecking into the HostSpec (jump explicit)', () => {
     const inv = parse([
@@ -134,6 +135,34 @@ describe('ansible_ssh_common_args', () => {
       hostKeyChecking: 'accept-new',
       explicit: { jump: true },
     })
+  })
+  it('reads ConnectTimeout, ServerAliveInterval and ServerAliveCountMax (ssh_config time formats) into the HostSpec', () => {
+    expect(parseSshArgs('-o ConnectTimeout=30 -o ServerAliveInterval=1m30s -o ServerAliveCountMax=5')).toEqual({
+      connectTimeoutMs: 30_000,
+      keepaliveIntervalMs: 90_000,
+      keepaliveCountMax: 5,
+    })
+    // ConnectTimeout 0 is ssh's "no timeout of its own": the run's --connect-timeout still bounds the connect
+    expect(parseSshArgs('-o ConnectTimeout=0 -o ServerAliveInterval=0')).toEqual({ keepaliveIntervalMs: 0 })
+    expect(one('ansible_ssh_common_args: -o ServerAliveInterval=15 -o ServerAliveCountMax=2 -o ConnectTimeout=45')).toMatchObject({
+      connectTimeoutMs: 45_000,
+      keepaliveIntervalMs: 15_000,
+      keepaliveCountMax: 2,
+    })
+  })
+  it('ansible_ssh_timeout (and connect_timeout) set the connect timeout, over -o ConnectTimeout', () => {
+    expect(one('ansible_ssh_timeout: 30').connectTimeoutMs).toBe(30_000)
+    expect(one('connect_timeout: 2m').connectTimeoutMs).toBe(120_000)
+    expect(one('ansible_ssh_common_args: -o ConnectTimeout=5\nansible_ssh_timeout: 60').connectTimeoutMs).toBe(60_000)
+    expect(one('ansible_host: h').connectTimeoutMs).toBeUndefined()
+  })
+  it('a bad timing value is an InputError at the var', () => {
+    expect(inputError(() => one('ansible_ssh_common_args: -o ServerAliveInterval=soon'))).toBe(
+      'r.yml:4:32: host h1: ansible_ssh_common_args: ServerAliveInterval=soon: expected seconds or a time like 30s, 1m30s',
+    )
+    expect(inputError(() => one('ansible_ssh_common_args: -o ServerAliveCountMax=-1'))).toMatch(/ServerAliveCountMax=-1: expected a whole number up to 1000$/)
+    expect(inputError(() => one('ansible_ssh_timeout: 0'))).toMatch(/^r\.yml:4:28: host h1: ansible_ssh_timeout: expected a connect timeout above 0/)
+    expect(inputError(() => one('ansible_ssh_timeout: soon'))).toMatch(/ansible_ssh_timeout: expected seconds or a duration/)
   })
   it('an explicit jump var beats the ProxyJump in ssh args', () => {
     expect(one('ansible_ssh_common_args: -J a\njump: b').jump).toEqual(['b'])

@@ -15,7 +15,18 @@ function keygen(name: string, passphrase = ''): string {
   return f
 }
 function ep(identityFiles: string[]): Endpoint {
-  return { label: 'hv1', address: 'h', port: 22, user: 'ops', identityFiles, knownHostsFiles: [], hostKeyChecking: 'strict' }
+  return {
+    label: 'hv1',
+    address: 'h',
+    port: 22,
+    user: 'ops',
+    identityFiles,
+    knownHostsFiles: [],
+    hostKeyChecking: 'strict',
+    connectTimeoutMs: 10_000,
+    keepaliveIntervalMs: 2_000,
+    keepaliveCountMax: 3,
+  }
 }
 /** Every method the handler offers, in order, as if the server refused each one. */
 async function offered(handler: ReturnType<typeof authHandler>): Promise<string[]> {

@@ -5,7 +5,18 @@ import { ConnectionLostError, fmtSeconds, lostReason, mapConnectError, type Conn
 import type { Endpoint } from '../../../src/ssh/endpoint.js'
 import { resolveSshOptions, SSH_DEFAULTS } from '../../../src/ssh/ssh-options.js'
 
-const ep: Endpoint = { label: 'hv1', address: '10.0.0.5', port: 2222, user: 'root', identityFiles: [], knownHostsFiles: [], hostKeyChecking: 'strict' }
+const ep: Endpoint = {
+  label: 'hv1',
+  address: '10.0.0.5',
+  port: 2222,
+  user: 'root',
+  identityFiles: [],
+  knownHostsFiles: [],
+  hostKeyChecking: 'strict',
+  connectTimeoutMs: 10_000,
+  keepaliveIntervalMs: 2_000,
+  keepaliveCountMax: 3,
+}
 
 function err(message: string, extra: { code?: string; level?: string } = {}): ConnectError {
   return Object.assign(new Error(message), extra)

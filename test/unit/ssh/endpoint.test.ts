@@ -22,6 +22,14 @@ describe('endpointFor', () => {
     })
   })
 
+  it("connect timeout and keepalive: the spec's own (inventory, ssh_config), else the run's, else 10 s and 2 s × 3", () => {
+    const own = hostSpec('hv1', { connectTimeoutMs: 60_000, keepaliveIntervalMs: 15_000, keepaliveCountMax: 6 })
+    const run = { readyTimeoutMs: 20_000, keepaliveIntervalMs: 5_000, keepaliveCountMax: 1 }
+    expect(endpointFor(own, run)).toMatchObject({ connectTimeoutMs: 60_000, keepaliveIntervalMs: 15_000, keepaliveCountMax: 6 })
+    expect(endpointFor(hostSpec('hv1'), run)).toMatchObject({ connectTimeoutMs: 20_000, keepaliveIntervalMs: 5_000, keepaliveCountMax: 1 })
+    expect(endpointFor(hostSpec('hv1'), {})).toMatchObject({ connectTimeoutMs: 10_000, keepaliveIntervalMs: 2_000, keepaliveCountMax: 3 })
+  })
+
   it('hopKey identifies a hop by user, address and port', () => {
     expect(hopKey({ user: 'ops', address: 'gw', port: 2222 })).toBe('ops@gw:2222')
   })

@@ -25,7 +25,19 @@ function knownHosts(lines: string[]): string {
   return f
 }
 function ep(over: Partial<Endpoint>): Endpoint {
-  return { label: 'hv1', address: '10.0.0.5', port: 22, user: 'root', identityFiles: [], knownHostsFiles: [], hostKeyChecking: 'strict', ...over }
+  return {
+    label: 'hv1',
+    address: '10.0.0.5',
+    port: 22,
+    user: 'root',
+    identityFiles: [],
+    knownHostsFiles: [],
+    hostKeyChecking: 'strict',
+    connectTimeoutMs: 10_000,
+    keepaliveIntervalMs: 2_000,
+    keepaliveCountMax: 3,
+    ...over,
+  }
 }
 async function refusal(p: Promise<void>): Promise<HostKeyError> {
   const e = await p.then(
@@ -72,7 +84,12 @@ describe('verifyHostKey', () => {
   })
 
   it('accept-new with no known_hosts file to write is refused', async () => {
-    await refusal(verifyHostKey(ep({ knownHostsFiles: [], hostKeyChecking: 'accept-new' }), key))
+    await refusal(
+      verifyHostKey(
+        ep({ knownHostsFiles: [], hostKeyChecking: 'accept-new', connectTimeoutMs: 10_000, keepaliveIntervalMs: 2_000, keepaliveCountMax: 3 }),
+        key,
+      ),
+    )
   })
 
   it('@revoked refuses even when another line matches', async () => {

@@ -61,7 +61,18 @@ describe('KnownHostsCache', () => {
     const f = path.join(tmp, 'accept-new')
     writeFileSync(f, line('other', B))
     const cache = new KnownHostsCache()
-    const ep: Endpoint = { label: 'hv9', address: 'hv9', port: 22, user: 'root', identityFiles: [], knownHostsFiles: [f], hostKeyChecking: 'accept-new' }
+    const ep: Endpoint = {
+      label: 'hv9',
+      address: 'hv9',
+      port: 22,
+      user: 'root',
+      identityFiles: [],
+      knownHostsFiles: [f],
+      hostKeyChecking: 'accept-new',
+      connectTimeoutMs: 10_000,
+      keepaliveIntervalMs: 2_000,
+      keepaliveCountMax: 3,
+    }
     expect((await cache.read([f])).length).toBe(1)
     const warnings: string[] = []
     await verifyHostKey(ep, A, (m) => warnings.push(m), cache)

@@ -111,6 +111,38 @@ describe('applySshConfig', () => {
   })
 })
 
+describe('applySshConfig: connect timeout and keepalive', () => {
+  const timing = parseSshConfig(`
+Host slow
+  ConnectTimeout 1m
+  ServerAliveInterval 15
+  ServerAliveCountMax 6
+
+Host *
+  ServerAliveInterval 60
+`)
+  it('fills ConnectTimeout, ServerAliveInterval and ServerAliveCountMax the inventory did not set', () => {
+    expect(applySshConfig(spec({ address: 'slow' }), timing, opts)).toMatchObject({
+      connectTimeoutMs: 60_000,
+      keepaliveIntervalMs: 15_000,
+      keepaliveCountMax: 6,
+    })
+    const other = applySshConfig(spec({ address: 'other' }), timing, opts)
+    expect(other.keepaliveIntervalMs).toBe(60_000)
+    expect(other.connectTimeoutMs).toBeUndefined()
+    expect(other.keepaliveCountMax).toBeUndefined()
+  })
+  it("keeps the inventory's own values", () => {
+    const r = applySshConfig(spec({ address: 'slow', connectTimeoutMs: 5_000, keepaliveIntervalMs: 0, keepaliveCountMax: 1 }), timing, opts)
+    expect(r).toMatchObject({ connectTimeoutMs: 5_000, keepaliveIntervalMs: 0, keepaliveCountMax: 1 })
+  })
+  it('ignores a value it cannot read, as for the other keywords', () => {
+    const bad = parseSshConfig('Host *\n  ServerAliveInterval often\n  ConnectTimeout soon\n')
+    const r = applySshConfig(spec(), bad, opts)
+    expect([r.keepaliveIntervalMs, r.connectTimeoutMs]).toEqual([undefined, undefined])
+  })
+})
+
 describe('config file location', () => {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'virtfleet-sshcfg-'))
   afterAll(() => rmSync(tmp, { recursive: true, force: true }))

@@ -12,7 +12,7 @@ import type { Action } from '../core/types.js'
 import { VirshDriver } from '../libvirt/driver.js'
 import type { Guest } from '../libvirt/types.js'
 import { StateWatcher } from '../libvirt/watcher.js'
-import { SavedListStore, mergeEntries } from '../state/saved-list.js'
+import { SavedListStore, mergeEntries, type SavedList } from '../state/saved-list.js'
 import type { HostJob, HostJobContext, RunContext } from './fleet.js'
 import { runFleet } from './fleet.js'
 import type { HostStopPlan, StopOptions, StopTarget } from './plan.js'
@@ -64,17 +64,41 @@ export function stopHostJob(o: StopRunOptions): HostJob {
         const inList = new Set(saved.entries.map((e) => e.uuid))
         return { guests: reportPlanOnly(plan, inList), savedList: { path: store.path, entries: saved.entries.length }, ...predicted }
       }
-      // Nothing lost: the list is on the host's disk before any guest is asked to stop.
+      // Nothing lost: the list is on the host's disk before any guest is asked to stop. The first wave of shutdown
+      // requests rides in the same exec, run by the host's shell only once the list is written (one round trip).
       const savedAt = ctx.at()
-      const list = await store.update((l) =>
+      const change = (l: SavedList) =>
         mergeEntries(
           l,
           plan.save.map((g) => ({ uri: g.uri, uuid: g.uuid, name: g.name, action: plan.settings.action, savedAt, runId: ctx.runId })),
-        ),
-      )
+        )
+      const wave = firstWave(plan, o)
+      const asked = new Set<string>()
+      let list: SavedList
+      if (wave.length > 0) {
+        const uri = wave[0]!.guest.uri
+        const first = driver.firstShutdowns(
+          uri,
+          wave.map((t) => t.guest.uuid),
+        )
+        const res = await store.updateThen(change, first.argv).catch((err: unknown) => {
+          if (!(err instanceof ConnectionLostError) || !err.commandSent) throw err
+          const names = wave.map((t) => t.guest.name).join(', ')
+          throw new ConnectionLostError(
+            ctx.host.name,
+            `${err.reason ?? 'closed'}; it came while the saved list was written with the shutdown requests of ${names}: whether they went out is unknown`,
+            { cause: err, commandSent: true },
+          )
+        })
+        list = res.list
+        if (res.then) {
+          first.sent(res.then)
+          for (const t of wave) asked.add(t.guest.uuid)
+        }
+      } else list = await store.update(change)
       ctx.bus.emit({ type: 'saved-list-written', host: ctx.host.name, path: store.path, entries: list.entries.length, at: ctx.at() })
       const inList = new Set(list.entries.map((e) => e.uuid))
-      const acted = await executeStopPlan(ctx, plan, driver, watcher, inList, o)
+      const acted = await executeStopPlan(ctx, plan, driver, watcher, inList, o, asked)
       return {
         guests: [...acted, ...reportSide(plan, inList)],
         savedList: { path: store.path, entries: list.entries.length },
@@ -84,6 +108,21 @@ export function stopHostJob(o: StopRunOptions): HostJob {
       watcher.close()
     }
   }
+}
+
+/**
+ * The guests whose shutdown request can go out with the saved list: the ones that get a slot at once (the first
+ * `parallel` of the first order group of the first tier), whose first action is a shutdown, on the first one's URI.
+ * None with libvirt-guests' list mirrored (written after the list, it must land before any guest is touched too).
+ */
+export function firstWave(plan: HostStopPlan, o: Pick<StopRunOptions, 'tiers' | 'libvirtGuestsList'>): StopTarget[] {
+  if (o.libvirtGuestsList) return []
+  const tiers = o.tiers ?? []
+  const phase0 = tiers.length > 0 ? plan.targets.filter((t) => tierPhase(t.tags?.tier, tiers, 'stop') === 0) : plan.targets
+  const group = orderGroups(phase0, (t) => t.tags?.order, 'stop')[0] ?? []
+  const starting = group.slice(0, Math.max(1, plan.settings.parallel))
+  const uri = starting.find((t) => t.chain[0] === 'shutdown')?.guest.uri
+  return starting.filter((t) => t.chain[0] === 'shutdown' && t.guest.uri === uri)
 }
 
 function baseReport(g: Guest, inList: Set<string>): Omit<GuestReport, 'outcome' | 'ok' | 'attempts' | 'durationMs'> {
@@ -117,6 +156,8 @@ async function executeStopPlan(
   watcher: StateWatcher,
   inList: Set<string>,
   o: StopRunOptions,
+  /** Guests whose shutdown request already went out with the saved list: never reported untouched. */
+  asked: ReadonlySet<string> = new Set(),
 ): Promise<GuestReport[]> {
   const { settings } = plan
   const budget = manyListeners(new AbortController())
@@ -157,9 +198,11 @@ async function executeStopPlan(
       ctx.bus.emit({ type: 'guest-done', host: ctx.host.name, guest: r, at: ctx.at() })
       return r
     }
-    const gotSlot = await slots.acquireUnless(anySignal([budget.signal, interrupt]))
+    // A guest already asked holds one of the first slots whatever happens next: its attempt reports what became of it.
+    const wasAsked = asked.has(t.guest.uuid)
+    const gotSlot = await slots.acquireUnless(wasAsked ? undefined : anySignal([budget.signal, interrupt]))
     try {
-      if (interrupt.aborted) return done('interrupted', false, { note: 'interrupted before its turn: not touched' })
+      if (interrupt.aborted && !wasAsked) return done('interrupted', false, { note: 'interrupted before its turn: not touched' })
       let index = 0
       let reason: ActionAttempt['reason'] = 'primary'
       let requestOnly = false

@@ -98,6 +98,13 @@ export class VirshDriver {
    */
   shutdown(uri: string, uuid: string, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(abortReason(signal))
+    const early = this.sentEarly.get(`${uri} ${uuid}`)
+    if (early !== undefined) {
+      this.sentEarly.delete(`${uri} ${uuid}`)
+      // Confirmed by the script that went out with the saved list; one it did not confirm is asked again alone.
+      if (early === 'ok') return Promise.resolve()
+      return this.run(v.shutdownArgv(uri, uuid, this.options), signal).then(() => undefined)
+    }
     return new Promise<void>((resolve, reject) => {
       let wave = this.shutdownWaves.get(uri)
       if (!wave) {
@@ -113,6 +120,28 @@ export class VirshDriver {
   }
 
   private readonly shutdownWaves = new Map<string, ShutdownRequest[]>()
+  /** Requests already sent by another exec (see firstShutdowns), by "URI UUID": what that script said of each. */
+  private readonly sentEarly = new Map<string, 'ok' | 'failed'>()
+
+  /**
+   * The command for a first wave of shutdown requests that another exec carries (the stop sends it after the saved
+   * list, in the same round trip), and what to do with its result: `sent` records each guest's answer, so that its
+   * shutdown() resolves at once, or asks again alone, the way a wave does. Without `sent`, nothing was sent.
+   */
+  firstShutdowns(uri: string, uuids: readonly string[]): { argv: string[]; sent: (res: ExecResult) => void } {
+    return {
+      argv: v.shutdownsArgv(uri, uuids, this.options),
+      sent: (res) => {
+        let confirmed: Map<string, 'ok' | 'failed'> | undefined
+        try {
+          confirmed = v.parseShutdowns(res.stdout, uuids)
+        } catch {
+          // cut output: every request is asked again alone
+        }
+        for (const u of uuids) this.sentEarly.set(`${uri} ${u}`, confirmed?.get(u) ?? 'failed')
+      },
+    }
+  }
 
   private async sendShutdowns(uri: string, wave: ShutdownRequest[]): Promise<void> {
     const alone = (r: ShutdownRequest) => this.run(v.shutdownArgv(uri, r.uuid, this.options), r.signal).then(r.resolve, r.reject)

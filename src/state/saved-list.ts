@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto'
 import { InputError, RemoteError } from '../core/errors.js'
 import { ACTIONS, type Action } from '../core/types.js'
-import type { HostSession } from '../ssh/transport.js'
+import type { ExecResult, HostSession } from '../ssh/transport.js'
 
 export const DEFAULT_STATE_DIR = '/var/lib/virtfleet'
 export const LIBVIRT_GUESTS_FILE = '/var/lib/libvirt/libvirt-guests'
@@ -140,6 +140,17 @@ export const WRITE_SCRIPT = [
   'sync -- "$1" 2>/dev/null || true',
 ].join('\n')
 
+/**
+ * WRITE_SCRIPT, then, only if it wrote, the command in $7...: the saved list and a host's first wave of guest
+ * actions in one round trip, the list still on disk (fsynced, renamed) before any guest is touched. Prints `@@written`
+ * before the command's own output; without that line nothing but the write script ran, and its exit code is the
+ * write's (75, 76 with the list as it is now, or a failure).
+ */
+export const WRITE_THEN_SCRIPT = ['(', WRITE_SCRIPT, ')', 'rc=$?', 'if [ "$rc" -ne 0 ]; then exit "$rc"; fi', 'shift 6', 'echo @@written', 'exec "$@"'].join(
+  '\n',
+)
+const WRITTEN = '@@written\n'
+
 function dirOf(path: string): string {
   const i = path.lastIndexOf('/')
   return i <= 0 ? '/' : path.slice(0, i)
@@ -166,13 +177,21 @@ export interface WriteGuard {
   digest: string
 }
 
-export type WriteResult = { written: true } | { written: false; current: string }
+export type WriteResult = { written: true; then?: ExecResult } | { written: false; current: string }
 
-/** Write `content` atomically; when the guard file no longer has the expected digest, nothing is written and its current content returned. */
-export async function writeRemoteFile(session: HostSession, path: string, content: string, guard?: WriteGuard): Promise<WriteResult> {
+/**
+ * Write `content` atomically; when the guard file no longer has the expected digest, nothing is written and its
+ * current content returned. With `then` (and a guard), that command runs in the same exec once the file is written:
+ * its result comes back as `then`; when the write did not happen, it never ran.
+ */
+export async function writeRemoteFile(session: HostSession, path: string, content: string, guard?: WriteGuard, then?: readonly string[]): Promise<WriteResult> {
   const extra = guard ? [guard.lockDir, String(guard.waitSeconds), guard.file, guard.digest] : []
-  const argv = ['sh', '-c', WRITE_SCRIPT, 'sh', dirOf(path), path, ...extra]
-  const res = await session.exec(argv, { stdin: content })
+  const chained = then && guard ? ['sh', '-c', WRITE_THEN_SCRIPT, 'sh', dirOf(path), path, ...extra, ...then] : undefined
+  const res = await session.exec(chained ?? ['sh', '-c', WRITE_SCRIPT, 'sh', dirOf(path), path, ...extra], { stdin: content })
+  if (chained) {
+    if (res.stdout.startsWith(WRITTEN)) return { written: true, then: { ...res, stdout: res.stdout.slice(WRITTEN.length) } }
+    if (res.code === 0) throw new RemoteError(session.host, `write ${path}`, res.code, res.stderr, `${session.host}: writing ${path} ended without its mark`)
+  }
   if (res.code === 0) return { written: true }
   if (guard && res.code === WRITE_CHANGED) return { written: false, current: res.stdout }
   if (guard && res.code === WRITE_LOCK_BUSY) throw new SavedListBusyError(session.host, path, `the list stayed locked for ${guard.waitSeconds}s by another run`)
@@ -251,6 +270,18 @@ export class SavedListStore {
     })
   }
 
+  /**
+   * update(), with `then` run in the same exec once the list is written (the stop's first wave of requests: one round
+   * trip for both). `then` is undefined in the result when it did not run: the list had changed since it was read,
+   * and was written again without it. Not for a store that mirrors libvirt-guests' list (that is a second write).
+   */
+  updateThen(change: (list: SavedList) => SavedList, then: readonly string[]): Promise<{ list: SavedList; then?: ExecResult }> {
+    if (this.mirrorLibvirtGuests) throw new Error('updateThen: the libvirt-guests mirror must be written before anything runs')
+    const next = this.chain.then(() => this.writeThen(change, then))
+    this.chain = next.catch(() => undefined)
+    return next
+  }
+
   private async settle(w: WaitingChange, write: () => Promise<SavedList>): Promise<void> {
     try {
       w.resolve(await write())
@@ -260,6 +291,10 @@ export class SavedListStore {
   }
 
   private async write(change: (list: SavedList) => SavedList): Promise<SavedList> {
+    return (await this.writeThen(change)).list
+  }
+
+  private async writeThen(change: (list: SavedList) => SavedList, then?: readonly string[]): Promise<{ list: SavedList; then?: ExecResult }> {
     const guardFor = (file: string, digest: string): WriteGuard => ({
       lockDir: dirOf(this.path),
       waitSeconds: this.limits.waitSeconds ?? LOCK_WAIT_SECONDS,
@@ -272,7 +307,8 @@ export class SavedListStore {
       const base = this.current as { list: SavedList; digest: string }
       const updated = change(base.list)
       const text = updated.entries.length > 0 ? JSON.stringify(updated, null, 2) + '\n' : ''
-      const res = await writeRemoteFile(this.session, this.path, text, guardFor(this.path, base.digest))
+      // `then` rides on the first attempt only: after a refused write it is the caller's to send (it never ran).
+      const res = await writeRemoteFile(this.session, this.path, text, guardFor(this.path, base.digest), attempt === 1 ? then : undefined)
       if (!res.written) {
         // Another run wrote first: start again from its list (refused like any list read, if it is not valid).
         this.adopt(res.current)
@@ -282,7 +318,7 @@ export class SavedListStore {
       this.current = { list: updated, digest }
       // The mirror follows the list: skipped when another writer replaced the list meanwhile (it writes its own).
       if (this.mirrorLibvirtGuests) await writeRemoteFile(this.session, LIBVIRT_GUESTS_FILE, formatLibvirtGuests(updated), guardFor(this.path, digest))
-      return updated
+      return { list: updated, ...(res.then ? { then: res.then } : {}) }
     }
     throw new SavedListBusyError(this.session.host, this.path, `other runs changed it ${attempts} times in a row`)
   }

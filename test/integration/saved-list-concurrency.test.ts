@@ -113,3 +113,56 @@ describe('saved list under concurrent writers on one host (real sshd)', () => {
     TIMEOUT_MS,
   )
 })
+
+// A stop's first wave of requests rides on the exec that writes the list (WRITE_THEN_SCRIPT): the host's shell runs
+// it only once the list is written, and never when the write is refused. The command here stands in for the wave.
+describe('the saved list, then a command, in one exec (real sshd and shell)', () => {
+  const path = savedListPath(STATE_DIR)
+  const marker = `${STATE_DIR}-ran`
+
+  it(
+    'the command runs once the list is in place, and sees it whole',
+    async () => {
+      host.ssh(`rm -rf ${STATE_DIR} ${marker}`)
+      const [s] = await stores(1)
+      const e = entry(7, 0)
+      const res = await s!.updateThen((l) => mergeEntries(l, [e]), ['sh', '-c', 'cat -- "$1"; echo "exit code next"; exit 3', 'sh', path])
+      expect(res.list.entries.map((x) => x.uuid)).toEqual([e.uuid])
+      expect(res.then?.code).toBe(3)
+      const [printed, tail] = (res.then?.stdout ?? '').split('exit code next')
+      expect(JSON.parse(printed ?? '').entries.map((x: SavedEntry) => x.uuid)).toEqual([e.uuid])
+      expect(tail?.trim()).toBe('')
+      expect(listOnHost().map((x) => x.uuid)).toEqual([e.uuid])
+    },
+    TIMEOUT_MS,
+  )
+
+  it(
+    'a write refused because another run changed the list never runs the command; the change lands on the new list',
+    async () => {
+      host.ssh(`rm -rf ${STATE_DIR} ${marker}`)
+      const [a, b] = await stores(2)
+      await Promise.all([a!.read(), b!.read()])
+      const first = entry(8, 0)
+      const second = entry(8, 1)
+      await a!.update((l) => mergeEntries(l, [first]))
+      const res = await b!.updateThen((l) => mergeEntries(l, [second]), ['sh', '-c', 'echo ran > "$1"', 'sh', marker])
+      expect(res.then).toBeUndefined()
+      expect(host.ssh(`test -e ${marker} && echo ran || echo not-run`).trim()).toBe('not-run')
+      expect(listOnHost().map((x) => x.uuid)).toEqual([first.uuid, second.uuid])
+    },
+    TIMEOUT_MS,
+  )
+
+  it(
+    'a list that cannot be written (its directory is a file) fails the update and never runs the command',
+    async () => {
+      host.ssh(`rm -rf ${STATE_DIR} ${marker}; touch ${STATE_DIR}`)
+      const [s] = await stores(1)
+      await expect(s!.updateThen((l) => mergeEntries(l, [entry(9, 0)]), ['sh', '-c', 'echo ran > "$1"', 'sh', marker])).rejects.toThrow(/could not write/)
+      expect(host.ssh(`test -e ${marker} && echo ran || echo not-run`).trim()).toBe('not-run')
+      host.ssh(`rm -f ${STATE_DIR}`)
+    },
+    TIMEOUT_MS,
+  )
+})

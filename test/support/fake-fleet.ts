@@ -8,7 +8,7 @@ import type { HostSpec } from '../../src/inventory/types.js'
 import type { GuestState } from '../../src/core/types.js'
 import { LIST_SCRIPT } from '../../src/libvirt/virsh.js'
 import { DESCRIBE_SCRIPT } from '../../src/libvirt/describe.js'
-import { READ_SCRIPT, WRITE_SCRIPT } from '../../src/state/saved-list.js'
+import { READ_SCRIPT, WRITE_SCRIPT, WRITE_THEN_SCRIPT } from '../../src/state/saved-list.js'
 import { ACQUIRE_SCRIPT, RELEASE_SCRIPT } from '../../src/state/host-lock.js'
 import type { ExecOptions, ExecResult, HostSession, LineStream, Transport } from '../../src/ssh/transport.js'
 import { isReadyPoll, runReadyPoll } from './ready-poll.js'
@@ -202,11 +202,14 @@ export class FakeHost {
             .join(''),
         )
       if (rest[1] === READ_SCRIPT) return ok(this.files.get(rest[3] as string) ?? '')
-      if (rest[1] === WRITE_SCRIPT) {
+      if (rest[1] === WRITE_SCRIPT || rest[1] === WRITE_THEN_SCRIPT) {
         const path = rest[4] as string
         if ((options.stdin ?? '') === '') this.files.delete(path)
         else this.files.set(path, options.stdin as string)
-        return ok()
+        if (rest[1] === WRITE_SCRIPT) return ok()
+        // then the command after the six write arguments, as the host's shell runs it once the list is written
+        const then = await this.run(rest.slice(9), options)
+        return { ...then, stdout: `@@written\n${then.stdout}` }
       }
       if (rest[1] === ACQUIRE_SCRIPT) {
         const dir = rest[3] as string

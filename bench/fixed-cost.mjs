@@ -1,6 +1,6 @@
 // `npm run bench -- --fixed-cost [--runs N] [--dir D] [--base-port P] [--vs CHECKOUT] [--qemu-lab D2] [--only-events]`:
-// virtfleet's fixed cost on one real lab host (sshd + libvirtd). (a) process start -> first guest action, with its
-// parts from the run journal, on the test driver (instant shutdowns); (b) with --qemu-lab, libvirt's Stopped event ->
+// virtfleet's fixed cost on one real lab host (sshd + libvirtd). (a) process start -> first guest action (the first
+// request reaching libvirt: the test driver's Stopped event, instant), with its parts from the run journal; (b) with --qemu-lab, libvirt's Stopped event ->
 // the guest recorded off, on the QEMU guests of a lab the caller brought up (`virsh event --timestamp` runs alongside).
 // Medians over N runs; --vs pairs every run with another built checkout's. See docs/bench.md.
 
@@ -71,8 +71,20 @@ async function fixedCost(argv, log) {
     stdio: ['ignore', 'ignore', 'inherit'],
   })
   const ssh = (cmd) => execFileSync('ssh', [...labSshArgs(dir, port), cmd], { encoding: 'utf8' })
-  // The test driver keeps its guests only while a connection to it is open.
-  const holder = spawn('ssh', [...labSshArgs(dir, port), `virsh -c ${TEST_URI} event --all --loop`], { stdio: 'ignore' })
+  // The test driver keeps its guests only while a connection to it is open. This one also reports, with libvirt's own
+  // timestamps, when each guest stopped: the test driver stops a guest the moment its shutdown request arrives.
+  const holder = spawn('ssh', [...labSshArgs(dir, port), `virsh -c ${TEST_URI} event --all --loop --timestamp`], { stdio: ['ignore', 'pipe', 'ignore'] })
+  const stops = []
+  let pending = ''
+  holder.stdout.on('data', (d) => {
+    pending += d
+    const lines = pending.split('\n')
+    pending = lines.pop() ?? ''
+    for (const l of lines) {
+      const m = /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)\+0000: event 'lifecycle' for domain '.*': Stopped/.exec(l)
+      if (m) stops.push(Date.parse(`${m[1].replace(' ', 'T')}Z`))
+    }
+  })
   const inventory = join(mkdtempSync(join(tmpdir(), 'vf-fc-inv-')), 'inventory.yml')
   execFileSync('sh', ['-c', 'cat > "$1"', 'sh', inventory], {
     input: [
@@ -105,7 +117,10 @@ async function fixedCost(argv, log) {
         ssh(startAll)
         const { t0, t1, report, times } = await shutdownOnce(inventory, [], root)
         const firstAction = Math.min(...attemptsOf(report).map((a) => Date.parse(a.startedAt)))
+        // the event stream's lines may trail the run's end a little
+        for (let w = 0; w < 20 && !stops.some((x) => x >= t0); w++) execFileSync('sleep', ['0.05'])
         const row = {
+          atLibvirt: Math.min(...stops.filter((x) => x >= t0)) - t0,
           total: firstAction - t0,
           boot: times['run-start'] - t0,
           connect: times['host-connected'] - times['host-start'],
@@ -180,7 +195,7 @@ export function printFixedCost({ a, vsA, vs, b, vsB }) {
   if (a.length > 0) {
     lines.push(`process start -> first guest action, median (min - max) of ${a.length} runs${vs ? `, paired with ${vs}` : ''}:`)
     lines.push(`  ${'part'.padEnd(10)} ${'this checkout'.padEnd(30)}${vs ? `${'vs'.padEnd(30)}median of this - vs` : ''}`)
-    for (const k of ['total', 'boot', 'connect', 'listing', 'savedList', 'toAction', 'wall']) {
+    for (const k of ['atLibvirt', 'total', 'boot', 'connect', 'listing', 'savedList', 'toAction', 'wall']) {
       const xs = a.map((r) => r[k])
       const ys = vsA.map((r) => r[k])
       const diff = vs ? ms(median(xs.map((x, i) => x - ys[i]))) : ''
@@ -191,5 +206,7 @@ export function printFixedCost({ a, vsA, vs, b, vsB }) {
   if (vsB.length > 0) lines.push(`  the same with ${vs}, ${vsB.length} guests: ${stat(vsB)}`)
   console.log(lines.join('\n'))
   // The issue's targets: first action within 0.5 s of process start, a guest recorded off within 50 ms of Stopped.
-  return (a.length === 0 || median(a.map((r) => r.total)) <= 500) && (b.length === 0 || median(b) <= 50)
+  // The first action is the first request reaching libvirt (the first wave's requests go out in the exec that writes
+  // the saved list, so its attempts' startedAt, taken when that exec returns, come later than the requests did).
+  return (a.length === 0 || median(a.map((r) => r.atLibvirt)) <= 500) && (b.length === 0 || median(b) <= 50)
 }

@@ -93,7 +93,7 @@ export function stopHostJob(o: StopRunOptions): HostJob {
         list = res.list
         if (res.then) {
           first.sent(res.then)
-          for (const t of wave) asked.add(t.guest.uuid)
+          for (const t of wave) asked.add(`${t.guest.uri} ${t.guest.uuid}`)
         }
       } else list = await store.update(change)
       ctx.bus.emit({ type: 'saved-list-written', host: ctx.host.name, path: store.path, entries: list.entries.length, at: ctx.at() })
@@ -156,7 +156,7 @@ async function executeStopPlan(
   watcher: StateWatcher,
   inList: Set<string>,
   o: StopRunOptions,
-  /** Guests whose shutdown request already went out with the saved list: never reported untouched. */
+  /** Guests ("URI UUID") whose shutdown request already went out with the saved list: never reported untouched. */
   asked: ReadonlySet<string> = new Set(),
 ): Promise<GuestReport[]> {
   const { settings } = plan
@@ -199,7 +199,7 @@ async function executeStopPlan(
       return r
     }
     // A guest already asked holds one of the first slots whatever happens next: its attempt reports what became of it.
-    const wasAsked = asked.has(t.guest.uuid)
+    const wasAsked = asked.has(`${t.guest.uri} ${t.guest.uuid}`)
     const gotSlot = await slots.acquireUnless(wasAsked ? undefined : anySignal([budget.signal, interrupt]))
     try {
       if (interrupt.aborted && !wasAsked) return done('interrupted', false, { note: 'interrupted before its turn: not touched' })

@@ -6,6 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest'
 import type { AnyAuthMethod } from 'ssh2'
 import { authHandler, identityFiles, KeyStore } from '../../../src/ssh/auth.js'
 import type { Endpoint } from '../../../src/ssh/endpoint.js'
+import { endpointFor } from '../../../src/ssh/endpoint.js'
+import { hostSpec } from '../../support/fake-fleet.js'
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'vf-auth-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -15,18 +17,7 @@ function keygen(name: string, passphrase = ''): string {
   return f
 }
 function ep(identityFiles: string[]): Endpoint {
-  return {
-    label: 'hv1',
-    address: 'h',
-    port: 22,
-    user: 'ops',
-    identityFiles,
-    knownHostsFiles: [],
-    hostKeyChecking: 'strict',
-    connectTimeoutMs: 10_000,
-    keepaliveIntervalMs: 2_000,
-    keepaliveCountMax: 3,
-  }
+  return endpointFor(hostSpec('hv1', { address: 'h', user: 'ops', identityFiles, knownHostsFiles: [] }), {})
 }
 /** Every method the handler offers, in order, as if the server refused each one. */
 async function offered(handler: ReturnType<typeof authHandler>): Promise<string[]> {

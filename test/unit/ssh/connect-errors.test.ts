@@ -4,19 +4,10 @@ import { exitCodeForError } from '../../../src/core/exit-codes.js'
 import { ConnectionLostError, fmtSeconds, lostReason, mapConnectError, type ConnectError } from '../../../src/ssh/connect-errors.js'
 import type { Endpoint } from '../../../src/ssh/endpoint.js'
 import { resolveSshOptions, SSH_DEFAULTS } from '../../../src/ssh/ssh-options.js'
+import { endpointFor } from '../../../src/ssh/endpoint.js'
+import { hostSpec } from '../../support/fake-fleet.js'
 
-const ep: Endpoint = {
-  label: 'hv1',
-  address: '10.0.0.5',
-  port: 2222,
-  user: 'root',
-  identityFiles: [],
-  knownHostsFiles: [],
-  hostKeyChecking: 'strict',
-  connectTimeoutMs: 10_000,
-  keepaliveIntervalMs: 2_000,
-  keepaliveCountMax: 3,
-}
+const ep: Endpoint = endpointFor(hostSpec('hv1', { address: '10.0.0.5', port: 2222, knownHostsFiles: [] }), {})
 
 function err(message: string, extra: { code?: string; level?: string } = {}): ConnectError {
   return Object.assign(new Error(message), extra)

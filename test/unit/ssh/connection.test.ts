@@ -8,19 +8,9 @@ import { SshHostSession } from '../../../src/ssh/exec-channel.js'
 import { hostSpec } from '../../support/fake-fleet.js'
 import type { Endpoint } from '../../../src/ssh/endpoint.js'
 import type { SshClient } from '../../../src/ssh/handshake.js'
+import { endpointFor } from '../../../src/ssh/endpoint.js'
 
-const ep: Endpoint = {
-  label: 'hv1',
-  address: 'h',
-  port: 22,
-  user: 'root',
-  identityFiles: [],
-  knownHostsFiles: [],
-  hostKeyChecking: 'strict',
-  connectTimeoutMs: 10_000,
-  keepaliveIntervalMs: 2_000,
-  keepaliveCountMax: 3,
-}
+const ep: Endpoint = endpointFor(hostSpec('hv1', { address: 'h', knownHostsFiles: [] }), {})
 
 /** An ssh2 client stand-in: exec requests wait until answered; end() does what the peer lets it (close or not). */
 class FakeClient extends EventEmitter {

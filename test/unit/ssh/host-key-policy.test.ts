@@ -6,6 +6,8 @@ import { HostKeyError } from '../../../src/core/errors.js'
 import type { Endpoint } from '../../../src/ssh/endpoint.js'
 import { asHostKeyError, HOST_KEY_ALGOS, preferredHostKeyAlgos, verifyHostKey } from '../../../src/ssh/host-key-policy.js'
 import { fingerprint, formatKnownHostLine } from '../../../src/ssh/known-hosts.js'
+import { endpointFor } from '../../../src/ssh/endpoint.js'
+import { hostSpec } from '../../support/fake-fleet.js'
 
 function sshString(s: string | Buffer): Buffer {
   const b = typeof s === 'string' ? Buffer.from(s) : s
@@ -25,19 +27,7 @@ function knownHosts(lines: string[]): string {
   return f
 }
 function ep(over: Partial<Endpoint>): Endpoint {
-  return {
-    label: 'hv1',
-    address: '10.0.0.5',
-    port: 22,
-    user: 'root',
-    identityFiles: [],
-    knownHostsFiles: [],
-    hostKeyChecking: 'strict',
-    connectTimeoutMs: 10_000,
-    keepaliveIntervalMs: 2_000,
-    keepaliveCountMax: 3,
-    ...over,
-  }
+  return { ...endpointFor(hostSpec('hv1', { address: '10.0.0.5', knownHostsFiles: [] }), {}), ...over }
 }
 async function refusal(p: Promise<void>): Promise<HostKeyError> {
   const e = await p.then(

@@ -7,6 +7,8 @@ import { KnownHostsCache } from '../../../src/ssh/known-hosts-cache.js'
 import { readKnownHosts } from '../../../src/ssh/known-hosts.js'
 import { verifyHostKey } from '../../../src/ssh/host-key-policy.js'
 import type { Endpoint } from '../../../src/ssh/endpoint.js'
+import { endpointFor } from '../../../src/ssh/endpoint.js'
+import { hostSpec } from '../../support/fake-fleet.js'
 
 const sshString = (s: string | Buffer): Buffer => {
   const b = typeof s === 'string' ? Buffer.from(s) : s
@@ -61,18 +63,7 @@ describe('KnownHostsCache', () => {
     const f = path.join(tmp, 'accept-new')
     writeFileSync(f, line('other', B))
     const cache = new KnownHostsCache()
-    const ep: Endpoint = {
-      label: 'hv9',
-      address: 'hv9',
-      port: 22,
-      user: 'root',
-      identityFiles: [],
-      knownHostsFiles: [f],
-      hostKeyChecking: 'accept-new',
-      connectTimeoutMs: 10_000,
-      keepaliveIntervalMs: 2_000,
-      keepaliveCountMax: 3,
-    }
+    const ep: Endpoint = endpointFor(hostSpec('hv9', { address: 'hv9', knownHostsFiles: [f], hostKeyChecking: 'accept-new' }), {})
     expect((await cache.read([f])).length).toBe(1)
     const warnings: string[] = []
     await verifyHostKey(ep, A, (m) => warnings.push(m), cache)

@@ -4,6 +4,12 @@
 
 import { TIMER_CANCELLED, type Clock } from '../core/clock.js'
 
+/** When a request was sent: a clock reading and the wall time of the same moment. */
+export interface RequestTime {
+  t0: number
+  startedAt: string
+}
+
 export class Deadline {
   /** Clock reading at the request: the origin of the deadline and of the reported duration. */
   readonly t0: number
@@ -15,10 +21,12 @@ export class Deadline {
   constructor(
     private readonly clock: Clock,
     readonly limitMs: number,
+    /** A request already sent (with the saved list): the deadline counts from when it was. */
+    sent?: RequestTime,
   ) {
-    this.t0 = clock.now()
-    this.startedAt = clock.wallTime().toISOString()
-    clock.sleep(limitMs, this.timer.signal).then(
+    this.t0 = sent?.t0 ?? clock.now()
+    this.startedAt = sent?.startedAt ?? clock.wallTime().toISOString()
+    clock.sleep(Math.max(0, this.t0 + limitMs - clock.now()), this.timer.signal).then(
       () => this.expired.abort(new Error('timeout')),
       () => undefined,
     )

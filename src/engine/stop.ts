@@ -22,7 +22,7 @@ import type { ActionAttempt, GuestOutcome, GuestReport, RunReport } from '../cor
 import { anySignal, manyListeners, Semaphore } from '../core/semaphore.js'
 import { TIMER_CANCELLED } from '../core/clock.js'
 import { orderGroups, tierPhase } from './ordering.js'
-import { Deadline } from './deadline.js'
+import { Deadline, type RequestTime } from './deadline.js'
 
 export interface StopRunOptions extends StopOptions {
   /** Safety-net poll interval for guest states (events do the real work). */
@@ -73,7 +73,7 @@ export function stopHostJob(o: StopRunOptions): HostJob {
           plan.save.map((g) => ({ uri: g.uri, uuid: g.uuid, name: g.name, action: plan.settings.action, savedAt, runId: ctx.runId })),
         )
       const wave = firstWave(plan, o)
-      const asked = new Set<string>()
+      const asked = new Map<string, RequestTime>()
       let list: SavedList
       if (wave.length > 0) {
         const uri = wave[0]!.guest.uri
@@ -81,6 +81,9 @@ export function stopHostJob(o: StopRunOptions): HostJob {
           uri,
           wave.map((t) => t.guest.uuid),
         )
+        // The requests' step deadlines and reported start count from here, when they were sent (as for any request);
+        // their guest-action events still come after saved-list-written, in the order the host ran them.
+        const sentAt: RequestTime = { t0: ctx.clock.now(), startedAt: ctx.at() }
         const res = await store.updateThen(change, first.argv).catch((err: unknown) => {
           if (!(err instanceof ConnectionLostError) || !err.commandSent) throw err
           const names = wave.map((t) => t.guest.name).join(', ')
@@ -93,7 +96,7 @@ export function stopHostJob(o: StopRunOptions): HostJob {
         list = res.list
         if (res.then) {
           first.sent(res.then)
-          for (const t of wave) asked.add(`${t.guest.uri} ${t.guest.uuid}`)
+          for (const t of wave) asked.set(`${t.guest.uri} ${t.guest.uuid}`, sentAt)
         }
       } else list = await store.update(change)
       ctx.bus.emit({ type: 'saved-list-written', host: ctx.host.name, path: store.path, entries: list.entries.length, at: ctx.at() })
@@ -156,8 +159,8 @@ async function executeStopPlan(
   watcher: StateWatcher,
   inList: Set<string>,
   o: StopRunOptions,
-  /** Guests ("URI UUID") whose shutdown request already went out with the saved list: never reported untouched. */
-  asked: ReadonlySet<string> = new Set(),
+  /** Guests ("URI UUID") whose shutdown request already went out with the saved list, and when: never reported untouched. */
+  asked: ReadonlyMap<string, RequestTime> = new Map(),
 ): Promise<GuestReport[]> {
   const { settings } = plan
   const budget = manyListeners(new AbortController())
@@ -199,7 +202,8 @@ async function executeStopPlan(
       return r
     }
     // A guest already asked holds one of the first slots whatever happens next: its attempt reports what became of it.
-    const wasAsked = asked.has(`${t.guest.uri} ${t.guest.uuid}`)
+    const sent = asked.get(`${t.guest.uri} ${t.guest.uuid}`)
+    const wasAsked = sent !== undefined
     const gotSlot = await slots.acquireUnless(wasAsked ? undefined : anySignal([budget.signal, interrupt]))
     try {
       if (interrupt.aborted && !wasAsked) return done('interrupted', false, { note: 'interrupted before its turn: not touched' })
@@ -219,6 +223,7 @@ async function executeStopPlan(
           timeoutMs: requestOnly && action === 'shutdown' ? 0 : stepTimeoutMs(action, settings.timeoutMs),
           cut: budgetLive ? budget.signal : undefined,
           interrupt,
+          ...(sent && attempts.length === 0 ? { sent } : {}),
         })
         attempts.push(r.attempt)
         if (r.attempt.result === 'ok') return done(OUTCOME[action], true, { finalState: 'shut off' })
@@ -269,6 +274,8 @@ interface AttemptLimits {
   /** The host budget: cuts the step short when it fires. */
   cut?: AbortSignal
   interrupt: AbortSignal
+  /** The request already went out (with the saved list), at this time. */
+  sent?: RequestTime
 }
 
 async function attempt(
@@ -282,7 +289,7 @@ async function attempt(
 ): Promise<{ attempt: ActionAttempt; fatal: boolean }> {
   const ref = { uri: g.uri, uuid: g.uuid, name: g.name }
   // One clock reading at the request: the step's timeout and its reported duration both count from it.
-  const deadline = new Deadline(ctx.clock, limits.timeoutMs)
+  const deadline = new Deadline(ctx.clock, limits.timeoutMs, limits.sent)
   const startedAt = deadline.startedAt
   ctx.bus.emit({ type: 'guest-action', host: ctx.host.name, guest: ref, action, reason, at: startedAt })
   const finish = (result: ActionAttempt['result'], error?: string, fatal = false) => {

@@ -23,6 +23,20 @@ describe('Deadline', () => {
     expect(d.remainingMs()).toBe(0)
   })
 
+  it('a request sent earlier (with the saved list) counts from when it was sent: start, time left, firing', async () => {
+    const clock = new FakeClock()
+    const sent = { t0: clock.now(), startedAt: clock.wallTime().toISOString() }
+    await clock.advance(400)
+    const d = new Deadline(clock, 1000, sent)
+    expect(d.startedAt).toBe(sent.startedAt)
+    expect(d.remainingMs()).toBe(600)
+    expect(d.elapsedMs()).toBe(400)
+    await clock.advance(599)
+    expect(d.passed).toBe(false)
+    await clock.advance(1)
+    expect(d.passed).toBe(true)
+  })
+
   it('reports its start as the wall time of the same clock reading', () => {
     const clock = new FakeClock()
     const d = new Deadline(clock, 1000)

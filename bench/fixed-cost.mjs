@@ -1,4 +1,4 @@
-// `npm run bench -- --fixed-cost [--runs N] [--dir D] [--base-port P] [--vs CHECKOUT] [--qemu-lab D2] [--only-events]`:
+// `npm run bench -- --fixed-cost [--runs N] [--dir D] [--base-port P] [--vs CHECKOUT] [--command start] [--qemu-lab D2] [--only-events]`:
 // virtfleet's fixed cost on one real lab host (sshd + libvirtd). (a) process start -> first guest action (the first
 // request reaching libvirt: the test driver's Stopped event, instant), with its parts from the run journal; (b) with --qemu-lab, libvirt's Stopped event ->
 // the guest recorded off, on the QEMU guests of a lab the caller brought up (`virsh event --timestamp` runs alongside).
@@ -41,17 +41,18 @@ function journalTimes(stateDir) {
   return first
 }
 
-/** Shutdown once with --json and a fresh local state dir; returns the report and the journal's event times. */
-async function shutdownOnce(inventory, extra = [], root = REPO) {
+/** Run `command` once with --json and a fresh local state dir; returns the report and the journal's event times. */
+async function runOnce(command, inventory, extra = [], root = REPO) {
   const stateDir = mkdtempSync(join(tmpdir(), 'vf-fc-'))
   try {
-    const r = await runCli(['shutdown', '-i', inventory, '--json', '--parallel', '4', '--state-dir', stateDir, ...extra], root)
-    if (r.code !== 0) throw new Error(`shutdown exited ${r.code}: ${r.err.trim().slice(-500)}`)
+    const r = await runCli([command, '-i', inventory, '--json', '--parallel', '4', '--state-dir', stateDir, ...extra], root)
+    if (r.code !== 0) throw new Error(`${command} exited ${r.code}: ${r.err.trim().slice(-500)}`)
     return { ...r, report: JSON.parse(r.out), times: journalTimes(stateDir) }
   } finally {
     rmSync(stateDir, { recursive: true, force: true })
   }
 }
+const shutdownOnce = (inventory, extra = [], root = REPO) => runOnce('shutdown', inventory, extra, root)
 
 const attemptsOf = (report) => report.hosts.flatMap((h) => h.guests.flatMap((g) => g.attempts.map((a) => ({ guest: g.name, ...a }))))
 
@@ -64,16 +65,21 @@ async function fixedCost(argv, log) {
   const port = Number(opt(argv, '--base-port', '2381'))
   const runs = Number(opt(argv, '--runs', '7'))
   const env = { ...process.env, VIRTFLEET_LAB_CACHE: process.env.VIRTFLEET_LAB_CACHE ?? join(REPO, '.lab', 'cache') }
-  log(`fixed-cost: lab host in ${dir} (port ${port}), ${runs} runs of shutdown on ${GUESTS.length} test-driver guests`)
+  log(`fixed-cost: lab host in ${dir} (port ${port}), ${runs} runs of ${opt(argv, '--command', 'shutdown')} on ${GUESTS.length} test-driver guests`)
   const lab = join(REPO, 'lab', 'lab.sh')
   execFileSync('bash', [lab, 'up', '--dir', dir, '--hosts', '1', '--guests', '0', '--transient', '0', '--base-port', String(port)], {
     env,
     stdio: ['ignore', 'ignore', 'inherit'],
   })
   const ssh = (cmd) => execFileSync('ssh', [...labSshArgs(dir, port), cmd], { encoding: 'utf8' })
+  // With --command start, each run first stops the guests with this checkout's CLI (not timed), then times `start`:
+  // its first request reaching libvirt is the first Started event.
+  const command = opt(argv, '--command', 'shutdown')
+  if (command !== 'shutdown' && command !== 'start') throw new Error(`--command: shutdown or start, not ${command}`)
   // The test driver keeps its guests only while a connection to it is open. This one also reports, with libvirt's own
   // timestamps, when each guest stopped: the test driver stops a guest the moment its shutdown request arrives.
   const holder = spawn('ssh', [...labSshArgs(dir, port), `virsh -c ${TEST_URI} event --all --loop --timestamp`], { stdio: ['ignore', 'pipe', 'ignore'] })
+  const lifecycle = command === 'start' ? 'Started' : 'Stopped'
   const stops = []
   let pending = ''
   holder.stdout.on('data', (d) => {
@@ -81,8 +87,8 @@ async function fixedCost(argv, log) {
     const lines = pending.split('\n')
     pending = lines.pop() ?? ''
     for (const l of lines) {
-      const m = /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)\+0000: event 'lifecycle' for domain '.*': Stopped/.exec(l)
-      if (m) stops.push(Date.parse(`${m[1].replace(' ', 'T')}Z`))
+      const m = /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)\+0000: event 'lifecycle' for domain '.*': (\w+)/.exec(l)
+      if (m && m[2] === lifecycle) stops.push(Date.parse(`${m[1].replace(' ', 'T')}Z`))
     }
   })
   const inventory = join(mkdtempSync(join(tmpdir(), 'vf-fc-inv-')), 'inventory.yml')
@@ -115,7 +121,8 @@ async function fixedCost(argv, log) {
     for (let i = 0; i <= runs; i++) {
       for (const [root, into, tag] of [[REPO, rows, 'this'], ...(vs ? [[vs, vsRows, 'vs']] : [])]) {
         ssh(startAll)
-        const { t0, t1, report, times } = await shutdownOnce(inventory, [], root)
+        if (command === 'start') await shutdownOnce(inventory)
+        const { t0, t1, report, times } = await runOnce(command, inventory, [], root)
         const firstAction = Math.min(...attemptsOf(report).map((a) => Date.parse(a.startedAt)))
         // the event stream's lines may trail the run's end a little
         for (let w = 0; w < 20 && !stops.some((x) => x >= t0); w++) execFileSync('sleep', ['0.05'])

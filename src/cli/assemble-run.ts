@@ -21,7 +21,7 @@ import { createSshTransport, type SshTransportOptions } from '../ssh/ssh-transpo
 import type { Transport } from '../ssh/transport.js'
 import { attachJournal, completedSteps, digestInventory, Journal, loadDurationHistory, newRunId, readRun, resolveStateDir } from '../state/journal.js'
 import type { DurationHistory } from '../state/journal.js'
-import { connectionOverrides, connectTimeoutFlag, keepaliveFlag, rollingOptionsFromFlags, type ConnectionFlagValues, type RollingFlagValues } from './flags.js'
+import { connectionOverrides, rollingOptionsFromFlags, timingFlags, type ConnectionFlagValues, type RollingFlagValues } from './flags.js'
 import { askHidden, confirmationsFor, onePromptPerFile } from './prompts.js'
 import { connectionSpec, loadSshConfigFlag, selectInventoryHosts } from './select-hosts.js'
 
@@ -237,12 +237,12 @@ function attachOutput(bus: EventBus, flags: Pick<ConnectionFlagValues, 'json' | 
 /** The transport options the connection flags set, checked before anything is read or connected. */
 function transportFlags(flags: ConnectionFlagValues): SshTransportOptions {
   // The run's defaults for hosts (and jump hosts) whose inventory and ssh_config set none.
-  const readyTimeoutMs = flags['connect-timeout'] !== undefined ? connectTimeoutFlag(flags['connect-timeout']) : SSH_DEFAULTS.readyTimeoutMs
-  const keepalive = keepaliveFlag(flags.keepalive) ?? {
-    keepaliveIntervalMs: SSH_DEFAULTS.keepaliveIntervalMs,
-    keepaliveCountMax: SSH_DEFAULTS.keepaliveCountMax,
+  const given = timingFlags(flags)
+  return {
+    readyTimeoutMs: given.connectTimeoutMs ?? SSH_DEFAULTS.readyTimeoutMs,
+    keepaliveIntervalMs: given.keepaliveIntervalMs ?? SSH_DEFAULTS.keepaliveIntervalMs,
+    keepaliveCountMax: given.keepaliveCountMax ?? SSH_DEFAULTS.keepaliveCountMax,
   }
-  return { readyTimeoutMs, ...keepalive }
 }
 
 function makeTransport(options: SshTransportOptions, sshConfig: SSHConfig | undefined, deps: RunDeps): Transport {

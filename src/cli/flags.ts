@@ -257,13 +257,24 @@ export function connectionOverrides(flags: ConnectionFlagValues, sshConfig: SSHC
     ...(sshConfig ? { sshConfig } : {}),
     ...(flags['known-hosts'] ? { knownHosts: flags['known-hosts'] } : {}),
     ...(flags['host-key-checking'] !== undefined ? { hostKeyChecking: hostKeyCheckingFlag(flags['host-key-checking']) } : {}),
+    ...timingFlags(flags),
+  }
+}
+
+/** --connect-timeout and --keepalive as given, checked; a flag left out sets nothing. */
+export function timingFlags(flags: Pick<ConnectionFlagValues, 'connect-timeout' | 'keepalive'>): {
+  connectTimeoutMs?: number
+  keepaliveIntervalMs?: number
+  keepaliveCountMax?: number
+} {
+  return {
     ...(flags['connect-timeout'] !== undefined ? { connectTimeoutMs: connectTimeoutFlag(flags['connect-timeout']) } : {}),
     ...keepaliveFlag(flags.keepalive),
   }
 }
 
 /** `--connect-timeout D`: a duration above 0. */
-export function connectTimeoutFlag(value: string): number {
+function connectTimeoutFlag(value: string): number {
   const ms = parseDuration(value, '--connect-timeout')
   if (ms === 0) throw new UsageError('--connect-timeout: expected a duration above 0; got "0"')
   return ms

@@ -120,12 +120,20 @@ export function stopHostJob(o: StopRunOptions): HostJob {
  */
 export function firstWave(plan: HostStopPlan, o: Pick<StopRunOptions, 'tiers' | 'libvirtGuestsList'>): StopTarget[] {
   if (o.libvirtGuestsList) return []
-  const tiers = o.tiers ?? []
-  const phase0 = tiers.length > 0 ? plan.targets.filter((t) => tierPhase(t.tags?.tier, tiers, 'stop') === 0) : plan.targets
-  const group = orderGroups(phase0, (t) => t.tags?.order, 'stop')[0] ?? []
+  const group = stopTurns(plan, o.tiers ?? [])[0]?.[0] ?? []
   const starting = group.slice(0, Math.max(1, plan.settings.parallel))
   const uri = starting.find((t) => t.chain[0] === 'shutdown')?.guest.uri
   return starting.filter((t) => t.chain[0] === 'shutdown' && t.guest.uri === uri)
+}
+
+/**
+ * The order guests get their turn in: per phase (each tier with `--tiers`, else one phase), its order groups. A group
+ * finishes before the next starts, a phase before the next (behind the fleet-wide barrier).
+ */
+function stopTurns(plan: HostStopPlan, tiers: readonly string[]): StopTarget[][][] {
+  const phases: StopTarget[][] = Array.from({ length: tiers.length + 1 }, () => [])
+  for (const t of plan.targets) phases[tiers.length > 0 ? tierPhase(t.tags?.tier, tiers, 'stop') : 0]!.push(t)
+  return phases.map((inPhase) => orderGroups(inPhase, (t) => t.tags?.order, 'stop'))
 }
 
 function baseReport(g: Guest, inList: Set<string>): Omit<GuestReport, 'outcome' | 'ok' | 'attempts' | 'durationMs'> {
@@ -242,15 +250,10 @@ async function executeStopPlan(
   try {
     // Tier phases (fleet-wide, with a barrier), then order groups (per host), each finished before the next.
     const results: GuestReport[] = []
-    const tiers = o.tiers ?? []
-    const phases = new Map<number, StopTarget[]>()
-    for (const t of plan.targets) {
-      const p = tiers.length > 0 ? tierPhase(t.tags?.tier, tiers, 'stop') : 0
-      phases.set(p, [...(phases.get(p) ?? []), t])
-    }
-    const last = tiers.length
-    for (let p = 0; p <= last; p++) {
-      for (const group of orderGroups(phases.get(p) ?? [], (t) => t.tags?.order, 'stop')) results.push(...(await Promise.all(group.map(one))))
+    const turns = stopTurns(plan, o.tiers ?? [])
+    const last = turns.length - 1
+    for (const [p, groups] of turns.entries()) {
+      for (const group of groups) results.push(...(await Promise.all(group.map(one))))
       if (o.barrier && p < last) await o.barrier.arrive(ctx.host.name, p)
     }
     return results

@@ -103,7 +103,7 @@ export class VirshDriver {
       this.sentEarly.delete(`${uri} ${uuid}`)
       // Confirmed by the script that went out with the saved list; one it did not confirm is asked again alone.
       if (early === 'ok') return Promise.resolve()
-      return this.run(v.shutdownArgv(uri, uuid, this.options), signal).then(() => undefined)
+      return this.askAlone(uri, uuid, signal)
     }
     return new Promise<void>((resolve, reject) => {
       let wave = this.shutdownWaves.get(uri)
@@ -117,6 +117,11 @@ export class VirshDriver {
       }
       wave.push({ uuid, signal, resolve, reject })
     })
+  }
+
+  /** One guest's shutdown request on its own exec: its own exit code and error. */
+  private async askAlone(uri: string, uuid: string, signal?: AbortSignal): Promise<void> {
+    await this.run(v.shutdownArgv(uri, uuid, this.options), signal)
   }
 
   private readonly shutdownWaves = new Map<string, ShutdownRequest[]>()
@@ -144,7 +149,7 @@ export class VirshDriver {
   }
 
   private async sendShutdowns(uri: string, wave: ShutdownRequest[]): Promise<void> {
-    const alone = (r: ShutdownRequest) => this.run(v.shutdownArgv(uri, r.uuid, this.options), r.signal).then(r.resolve, r.reject)
+    const alone = (r: ShutdownRequest) => this.askAlone(uri, r.uuid, r.signal).then(r.resolve, r.reject)
     const live = wave.filter((r) => {
       if (r.signal?.aborted) r.reject(abortReason(r.signal))
       return !r.signal?.aborted

@@ -4,6 +4,7 @@
 // parser), and jump hosts that are Host aliases are resolved to their HostName/User/Port. Matching and "first value
 // wins" come from the `ssh-config` package's compute(); `Include` is not followed (a limit of that package). The
 // lookup key is the address (as Ansible does: `ssh <ansible_host>`).
+
 import { readFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -168,11 +169,13 @@ export function applySshConfig(
   }
   const shk = option('StrictHostKeyChecking', [first(c.stricthostkeychecking) ?? '']).hostKeyChecking
   if (spec.hostKeyChecking === undefined && shk) out.hostKeyChecking = shk
-  const timing = option('ConnectTimeout', [first(c.connecttimeout) ?? ''])
+  const timing = {
+    ...option('ConnectTimeout', [first(c.connecttimeout) ?? '']),
+    ...option('ServerAliveInterval', [first(c.serveraliveinterval) ?? '']),
+    ...option('ServerAliveCountMax', [first(c.serveralivecountmax) ?? '']),
+  }
   if (spec.connectTimeoutMs === undefined && timing.connectTimeoutMs !== undefined) out.connectTimeoutMs = timing.connectTimeoutMs
-  const interval = option('ServerAliveInterval', [first(c.serveraliveinterval) ?? '']).keepaliveIntervalMs
-  if (spec.keepaliveIntervalMs === undefined && first(c.serveraliveinterval) && interval !== undefined) out.keepaliveIntervalMs = interval
-  const count = option('ServerAliveCountMax', [first(c.serveralivecountmax) ?? '']).keepaliveCountMax
-  if (spec.keepaliveCountMax === undefined && first(c.serveralivecountmax) && count !== undefined) out.keepaliveCountMax = count
+  if (spec.keepaliveIntervalMs === undefined && timing.keepaliveIntervalMs !== undefined) out.keepaliveIntervalMs = timing.keepaliveIntervalMs
+  if (spec.keepaliveCountMax === undefined && timing.keepaliveCountMax !== undefined) out.keepaliveCountMax = timing.keepaliveCountMax
   return out
 }

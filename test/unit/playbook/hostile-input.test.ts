@@ -204,6 +204,11 @@ describe('values as written and as the engine can use them', () => {
       "2:11: vars.ansible_user: a connection setting; hosts are resolved from the inventory before a play's vars apply, so set it there",
       "2:31: vars.become: a connection setting; hosts are resolved from the inventory before a play's vars apply, so set it there",
     ])
+    // the connect timeout too: a play's value would be silently ignored
+    expect(problems(play('    - reboot\n', '  vars: { ansible_ssh_timeout: 30, connect_timeout: 1m }\n'))).toEqual([
+      "2:11: vars.ansible_ssh_timeout: a connection setting; hosts are resolved from the inventory before a play's vars apply, so set it there",
+      "2:36: vars.connect_timeout: a connection setting; hosts are resolved from the inventory before a play's vars apply, so set it there",
+    ])
   })
 })
 

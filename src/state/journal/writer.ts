@@ -1,5 +1,6 @@
 // Writing a run journal: one append-only JSON-lines file per run, every decision written with writeSync + fsyncSync
-// before `append` returns, so what was recorded survives SIGKILL or power loss; engine events are group-committed.
+// before `append` returns, so what was recorded survives SIGKILL or power loss; engine events are group-committed:
+// written on the event loop, fsynced on libuv's thread pool, so a slow disk never stalls a fleet's SSH traffic.
 // Limits: one writer per run; never overwrites a run; reopening (resume) first cuts a torn last line.
 
 import fs from 'node:fs'
@@ -45,6 +46,11 @@ export class Journal {
   private fd: number | undefined
   private pending: string[] = []
   private timer: NodeJS.Timeout | undefined
+  /** A group commit's fsync running on the thread pool, and whether another must follow it. */
+  private syncing = false
+  private syncAgain = false
+  /** close() was called while `syncing`: the fd is closed when that fsync returns, never under it. */
+  private closeWhenSynced = false
   /** Reports a failed background flush (disk full); set by attachJournal. */
   onFlushError?: (err: unknown) => void
 
@@ -107,24 +113,26 @@ export class Journal {
 
   /** Append one record and fsync it before returning. */
   append(rec: JournalRecord): void {
-    if (this.fd === undefined) throw new Error(`journal ${this.runId} is closed`)
+    if (this.closed) throw new Error(`journal ${this.runId} is closed`)
     this.pending.push(JSON.stringify(rec) + '\n')
     this.flush()
   }
 
   /**
-   * Group commit for the event stream: queued now, written and fsynced together within `GROUP_COMMIT_MS`
-   * (or by the next `append`/`flush`/`close`). A fleet run emits tens of thousands of events; one fsync each
-   * would stall the event loop. Decisions (steps, end) still go through `append`, durable on return.
+   * Group commit for the event stream: queued now, written together within `GROUP_COMMIT_MS` and fsynced on the
+   * thread pool (or written and fsynced by the next `append`/`flush`/`close`). A fleet run emits tens of thousands of
+   * events: one fsync each would stall the event loop, and so would one per group on a slow disk. Decisions (steps,
+   * end) still go through `append`, durable on return.
    */
   appendSoon(rec: JournalRecord): void {
-    if (this.fd === undefined) throw new Error(`journal ${this.runId} is closed`)
+    if (this.closed) throw new Error(`journal ${this.runId} is closed`)
     this.pending.push(JSON.stringify(rec) + '\n')
     if (!this.timer) {
       this.timer = setTimeout(() => {
         this.timer = undefined
         try {
-          this.flush()
+          this.write()
+          this.syncSoon()
         } catch (err) {
           this.onFlushError?.(err)
         }
@@ -133,8 +141,14 @@ export class Journal {
     }
   }
 
-  /** Write what is queued and fsync it. */
+  /** Write what is queued and fsync it before returning. */
   flush(): void {
+    this.write()
+    if (this.fd !== undefined) fs.fsyncSync(this.fd)
+  }
+
+  /** Write what is queued (to the page cache: lines keep their order, whichever fsync makes them durable). */
+  private write(): void {
     if (this.timer) {
       clearTimeout(this.timer)
       this.timer = undefined
@@ -144,16 +158,43 @@ export class Journal {
     this.pending = []
     let off = 0
     while (off < buf.length) off += fs.writeSync(this.fd, buf, off, buf.length - off)
-    fs.fsyncSync(this.fd)
+  }
+
+  /**
+   * fsync on the thread pool: at most one at a time; writes made meanwhile get one more. A failure (disk full, I/O
+   * error) is reported through onFlushError, as a failed write is.
+   */
+  private syncSoon(): void {
+    if (this.fd === undefined) return
+    if (this.syncing) {
+      this.syncAgain = true
+      return
+    }
+    this.syncing = true
+    this.syncAgain = false
+    fs.fsync(this.fd, (err) => {
+      this.syncing = false
+      if (err) this.onFlushError?.(err)
+      if (this.closeWhenSynced) {
+        this.closeWhenSynced = false
+        if (this.fd !== undefined) fs.closeSync(this.fd)
+        this.fd = undefined
+      } else if (this.syncAgain) this.syncSoon()
+    })
   }
 
   get closed(): boolean {
-    return this.fd === undefined
+    return this.fd === undefined || this.closeWhenSynced
   }
 
   close(): void {
-    if (this.fd === undefined) return
+    if (this.fd === undefined || this.closeWhenSynced) return
     this.flush()
+    if (this.syncing) {
+      // Everything is durable already (the fsync above); only the descriptor waits for the pool's fsync to return.
+      this.closeWhenSynced = true
+      return
+    }
     fs.closeSync(this.fd)
     this.fd = undefined
   }

@@ -336,4 +336,84 @@ describe('group commit of events', () => {
     j.close()
     expect(fs.readFileSync(j.file, 'utf8')).toContain('at-close')
   })
+
+  it('fsyncs a group on the thread pool, never on the event loop; writes made meanwhile get one more fsync', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vf-gc-'))
+    const j = Journal.create({ stateDir: dir, command: 'shutdown' })
+    const fsyncSync = vi.spyOn(fs, 'fsyncSync')
+    const calls: Array<(err: NodeJS.ErrnoException | null) => void> = []
+    const fsync = vi.spyOn(fs, 'fsync').mockImplementation(((_fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+      calls.push(cb)
+    }) as typeof fs.fsync)
+    try {
+      j.appendSoon({ type: 'event', event: { type: 'log', level: 'info', message: 'one', at: 'x' } })
+      await new Promise((r) => setTimeout(r, GROUP_COMMIT_MS + 30))
+      expect(fs.readFileSync(j.file, 'utf8')).toContain('one')
+      expect(fsyncSync).not.toHaveBeenCalled()
+      expect(calls).toHaveLength(1)
+      // a second group written while the first fsync runs waits for it, then gets its own
+      j.appendSoon({ type: 'event', event: { type: 'log', level: 'info', message: 'two', at: 'x' } })
+      await new Promise((r) => setTimeout(r, GROUP_COMMIT_MS + 30))
+      expect(fs.readFileSync(j.file, 'utf8')).toContain('two')
+      expect(calls).toHaveLength(1)
+      calls[0]?.(null)
+      expect(calls).toHaveLength(2)
+      calls[1]?.(null)
+      expect(calls).toHaveLength(2)
+      expect(fsyncSync).not.toHaveBeenCalled()
+    } finally {
+      fsync.mockRestore()
+      fsyncSync.mockRestore()
+      j.close()
+    }
+  })
+
+  it('close during a group fsync is durable at once and closes the descriptor only when that fsync returns', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vf-gc-'))
+    const j = Journal.create({ stateDir: dir, command: 'shutdown' })
+    const calls: Array<(err: NodeJS.ErrnoException | null) => void> = []
+    const fsync = vi.spyOn(fs, 'fsync').mockImplementation(((_fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+      calls.push(cb)
+    }) as typeof fs.fsync)
+    const fsyncSync = vi.spyOn(fs, 'fsyncSync')
+    const closeSync = vi.spyOn(fs, 'closeSync')
+    try {
+      j.appendSoon({ type: 'event', event: { type: 'log', level: 'info', message: 'grouped', at: 'x' } })
+      await new Promise((r) => setTimeout(r, GROUP_COMMIT_MS + 30))
+      expect(calls).toHaveLength(1)
+      j.appendSoon({ type: 'event', event: { type: 'log', level: 'info', message: 'at-close', at: 'x' } })
+      j.close()
+      expect(fsyncSync).toHaveBeenCalledTimes(1)
+      expect(fs.readFileSync(j.file, 'utf8')).toContain('at-close')
+      expect(closeSync).not.toHaveBeenCalled()
+      expect(j.closed).toBe(true)
+      expect(() => j.append({ type: 'step', host: 'h1', step: 'stop#1', status: 'ok', at: 'x' })).toThrow(/closed/)
+      calls[0]?.(null)
+      expect(closeSync).toHaveBeenCalledTimes(1)
+      expect(calls).toHaveLength(1)
+    } finally {
+      fsync.mockRestore()
+      fsyncSync.mockRestore()
+      closeSync.mockRestore()
+    }
+  })
+
+  it('reports a failed group fsync through onFlushError', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vf-gc-'))
+    const j = Journal.create({ stateDir: dir, command: 'shutdown' })
+    const errors: unknown[] = []
+    j.onFlushError = (err) => errors.push(err)
+    const fsync = vi.spyOn(fs, 'fsync').mockImplementation(((_fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+      cb(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }))
+    }) as typeof fs.fsync)
+    try {
+      j.appendSoon({ type: 'event', event: { type: 'log', level: 'info', message: 'lost?', at: 'x' } })
+      await new Promise((r) => setTimeout(r, GROUP_COMMIT_MS + 30))
+      expect(errors).toHaveLength(1)
+      expect(String(errors[0])).toContain('EIO')
+    } finally {
+      fsync.mockRestore()
+      j.close()
+    }
+  })
 })

@@ -1,6 +1,7 @@
 // Waits for guests to reach a state. Completion comes from one `virsh event --all --loop` stream per host and URI;
 // a slow domstate poll is only the safety net (lost events, a stream that could not start). No fixed sleeps.
-// A Stopped event settles a wait for 'off' by itself (no domstate round trip, which costs 100+ ms per guest).
+// A Stopped event settles a wait for 'off' by itself (no domstate round trip, which costs 100+ ms per guest), and
+// an event that cannot bring a guest to the wanted state asks for no read at all.
 // A lost connection ends every wait at once with 'lost': nothing more can be learned about the host's guests.
 
 import { TIMER_CANCELLED, type Clock } from '../core/clock.js'
@@ -39,6 +40,17 @@ export function reached(state: GuestState | undefined, want: Want): boolean {
 /** A lifecycle event that by itself means a wait for `want` is over (others are confirmed with domstate). */
 export function settlesOff(event: string, want: Want): boolean {
   return want === 'off' && event === 'Stopped'
+}
+
+/**
+ * Whether a lifecycle event can have brought a guest to `want`, so that reading its state is worth an exec. libvirt
+ * sends Stopped whenever a guest's process ends (after Shutdown, Suspended for a managed save, or a destroy), so a
+ * wait for off reads only on Crashed (a guest kept crashed gets no Stopped); a wait for running reads on Started and
+ * Resumed (a guest started paused gets Started, then Suspended). A lost event is the poll's to find.
+ */
+export function mayReach(event: string, want: Want): boolean {
+  if (want === 'off') return event === 'Stopped' || event === 'Crashed'
+  return event === 'Started' || event === 'Resumed'
 }
 
 export class StateWatcher {
@@ -85,7 +97,7 @@ export class StateWatcher {
       // libvirt sends Stopped once the guest's process is gone: the guest is off, asking domstate again adds nothing.
       if (settlesOff(ev.event, w.want)) {
         if (this.waiters.delete(w)) w.resolve('reached')
-      } else void this.check(w)
+      } else if (mayReach(ev.event, w.want)) void this.check(w)
     }
   }
 

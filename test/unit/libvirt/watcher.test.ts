@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { FakeClock } from '../../../src/core/clock.js'
 import { UnreachableError } from '../../../src/core/errors.js'
 import { VirshDriver } from '../../../src/libvirt/driver.js'
-import { settlesOff, StateWatcher } from '../../../src/libvirt/watcher.js'
+import { mayReach, settlesOff, StateWatcher } from '../../../src/libvirt/watcher.js'
 import type { HostSession } from '../../../src/ssh/transport.js'
 
 function session() {
@@ -88,6 +88,7 @@ describe('StateWatcher and lifecycle events', () => {
     expect(execs).toHaveLength(1) // the check made when the wait begins
     event('g1', 'Shutdown Finished after guest request')
     await settle()
+    expect(execs).toHaveLength(1) // Shutdown cannot mean off yet: Stopped follows, and no read is made for it
     event('g1', 'Stopped Shutdown')
     expect(await waiting).toBe('reached')
     expect(clock.now()).toBe(0) // no poll was needed
@@ -130,10 +131,55 @@ describe('StateWatcher and lifecycle events', () => {
     w.close()
   })
 
+  it('a Crashed event is read (a guest kept crashed is off, and gets no Stopped); Suspended is not', async () => {
+    const clock = new FakeClock()
+    const { s, execs, event } = eventSession(['running', 'crashed'])
+    const w = new StateWatcher(new VirshDriver(s), clock, 5000)
+    w.start([g2.uri])
+    const waiting = w.waitFor(g2, 'off', 300_000)
+    await settle()
+    expect(execs).toHaveLength(1)
+    event('g1', 'Suspended Paused')
+    await settle()
+    expect(execs).toHaveLength(1)
+    event('g1', 'Crashed Panicked')
+    expect(await waiting).toBe('reached')
+    expect(execs).toHaveLength(2)
+    expect(clock.now()).toBe(0)
+    w.close()
+  })
+
+  it('a wait for running reads on Started and Resumed only', async () => {
+    const clock = new FakeClock()
+    const { s, execs, event } = eventSession(['shut off', 'paused', 'running'])
+    const w = new StateWatcher(new VirshDriver(s), clock, 5000)
+    w.start([g2.uri])
+    const waiting = w.waitFor(g2, 'running', 300_000)
+    await settle()
+    expect(execs).toHaveLength(1)
+    event('g1', 'Defined Updated')
+    event('g1', 'Suspended Paused')
+    await settle()
+    expect(execs).toHaveLength(1)
+    event('g1', 'Started Booted')
+    await settle()
+    expect(execs).toHaveLength(2) // paused: not yet
+    event('g1', 'Resumed Unpaused')
+    expect(await waiting).toBe('reached')
+    expect(execs).toHaveLength(3)
+    w.close()
+  })
+
   it('only Stopped settles a wait for off by itself', () => {
     expect(settlesOff('Stopped', 'off')).toBe(true)
     expect(settlesOff('Shutdown', 'off')).toBe(false)
     expect(settlesOff('Stopped', 'running')).toBe(false)
     expect(settlesOff('Started', 'running')).toBe(false)
+    expect(mayReach('Shutdown', 'off')).toBe(false)
+    expect(mayReach('Suspended', 'off')).toBe(false)
+    expect(mayReach('Crashed', 'off')).toBe(true)
+    expect(mayReach('Started', 'running')).toBe(true)
+    expect(mayReach('Resumed', 'running')).toBe(true)
+    expect(mayReach('Suspended', 'running')).toBe(false)
   })
 })

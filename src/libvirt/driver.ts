@@ -105,28 +105,56 @@ export class VirshDriver {
       if (early === 'ok') return Promise.resolve()
       return this.askAlone(uri, uuid, signal)
     }
-    return new Promise<void>((resolve, reject) => {
-      let wave = this.shutdownWaves.get(uri)
-      if (!wave) {
-        const w: ShutdownRequest[] = (wave = [])
-        this.shutdownWaves.set(uri, w)
-        queueMicrotask(() => {
-          this.shutdownWaves.delete(uri)
-          void this.sendShutdowns(uri, w)
-        })
-      }
-      wave.push({ uuid, signal, resolve, reject })
-    })
+    return this.enqueue('shutdown', uri, uuid, signal, (live) => this.sendShutdowns(uri, live))
+  }
+
+  /**
+   * Start a guest (returns when virsh start has). Starts made in the same turn for one URI run from one shell, at
+   * once, each in its own job (STARTS_SCRIPT): a host's wave of starts is one exec, not one per guest, and each
+   * guest's result (its exit code, its error) arrives as soon as its own virsh ends. A guest the script gave no
+   * result for is started alone.
+   */
+  start(uri: string, uuid: string, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(abortReason(signal))
+    return this.enqueue('start', uri, uuid, signal, (live) => this.sendStarts(uri, live))
   }
 
   /** One guest's shutdown request on its own exec: its own exit code and error. */
   private async askAlone(uri: string, uuid: string, signal?: AbortSignal): Promise<void> {
     await this.run(v.shutdownArgv(uri, uuid, this.options), signal)
   }
+  private async startAlone(uri: string, uuid: string, signal?: AbortSignal): Promise<void> {
+    await this.run(v.startArgv(uri, uuid, this.options), signal)
+  }
 
-  private readonly shutdownWaves = new Map<string, ShutdownRequest[]>()
+  /** Requests waiting for the end of the current turn, by "KIND URI". */
+  private readonly waves = new Map<string, WaveRequest[]>()
   /** Requests already sent by another exec (see firstShutdowns), by "URI UUID": what that script said of each. */
   private readonly sentEarly = new Map<string, 'ok' | 'failed'>()
+
+  /**
+   * Queue a request for its URI's wave of this kind: the first of a turn schedules `send` for the end of the turn,
+   * with every request made meanwhile whose caller still waits (one alone goes out alone).
+   */
+  private enqueue(kind: string, uri: string, uuid: string, signal: AbortSignal | undefined, send: (live: WaveRequest[]) => Promise<void>): Promise<void> {
+    const key = `${kind} ${uri}`
+    return new Promise<void>((resolve, reject) => {
+      let wave = this.waves.get(key)
+      if (!wave) {
+        const w: WaveRequest[] = (wave = [])
+        this.waves.set(key, w)
+        queueMicrotask(() => {
+          this.waves.delete(key)
+          const live = w.filter((r) => {
+            if (r.signal?.aborted) r.reject(abortReason(r.signal))
+            return !r.signal?.aborted
+          })
+          if (live.length > 0) void send(live)
+        })
+      }
+      wave.push({ uuid, signal, resolve, reject })
+    })
+  }
 
   /**
    * The command for a first wave of shutdown requests that another exec carries (the stop sends it after the saved
@@ -148,44 +176,41 @@ export class VirshDriver {
     }
   }
 
-  private async sendShutdowns(uri: string, wave: ShutdownRequest[]): Promise<void> {
-    const alone = (r: ShutdownRequest) => this.askAlone(uri, r.uuid, r.signal).then(r.resolve, r.reject)
-    const live = wave.filter((r) => {
-      if (r.signal?.aborted) r.reject(abortReason(r.signal))
-      return !r.signal?.aborted
-    })
-    if (live.length <= 1) return void live.map(alone)
-    // The script runs until every caller stopped waiting; each caller's signal lets only that caller go.
-    const script = new AbortController()
-    let waiting = live.length
-    const settled = new Set<ShutdownRequest>()
-    const settle = (r: ShutdownRequest, done: () => void) => {
-      if (settled.has(r)) return
-      settled.add(r)
-      r.signal?.removeEventListener('abort', r.onAbort!)
-      done()
-    }
-    for (const r of live) {
-      r.onAbort = () =>
-        settle(r, () => {
-          r.reject(abortReason(r.signal!))
-          if (--waiting === 0) script.abort()
-        })
-      r.signal?.addEventListener('abort', r.onAbort, { once: true })
-    }
+  private async sendShutdowns(uri: string, live: WaveRequest[]): Promise<void> {
+    const alone = (r: WaveRequest) => this.askAlone(uri, r.uuid, r.signal).then(r.resolve, r.reject)
+    if (live.length === 1) return void alone(live[0] as WaveRequest)
+    const wave = holdWave(live)
     const uuids = live.map((r) => r.uuid)
     let confirmed: Map<string, 'ok' | 'failed'> | undefined
     try {
-      confirmed = v.parseShutdowns((await this.session.exec(v.shutdownsArgv(uri, uuids, this.options), { signal: script.signal })).stdout, uuids)
+      confirmed = v.parseShutdowns((await this.session.exec(v.shutdownsArgv(uri, uuids, this.options), { signal: wave.signal })).stdout, uuids)
     } catch (err) {
-      if (err instanceof UnreachableError) for (const r of live) settle(r, () => r.reject(err))
+      if (err instanceof UnreachableError) for (const r of live) wave.settle(r, () => r.reject(err))
     }
-    for (const r of live)
-      if (!settled.has(r))
-        settle(r, () => {
-          if (confirmed?.get(r.uuid) === 'ok') r.resolve()
-          else void alone(r)
-        })
+    for (const r of live) wave.settle(r, () => (confirmed?.get(r.uuid) === 'ok' ? r.resolve() : void alone(r)))
+  }
+
+  private async sendStarts(uri: string, live: WaveRequest[]): Promise<void> {
+    const alone = (r: WaveRequest) => this.startAlone(uri, r.uuid, r.signal).then(r.resolve, r.reject)
+    if (live.length === 1) return void alone(live[0] as WaveRequest)
+    const wave = holdWave(live)
+    const byUuid = new Map(live.map((r) => [r.uuid, r]))
+    const output = new v.StartsOutput(new Set(byUuid.keys()))
+    const onLine = (line: string) => {
+      const res = output.push(line)
+      if (res === undefined || res === 'end') return
+      const r = byUuid.get(res.uuid) as WaveRequest
+      const command = quoteCommand(v.startArgv(uri, r.uuid, this.options))
+      wave.settle(r, () => (res.code === 0 ? r.resolve() : r.reject(new RemoteError(this.session.host, command, res.code, res.output))))
+    }
+    try {
+      await this.session.stream(v.startsArgv(uri, [...byUuid.keys()], this.options), onLine, { signal: wave.signal }).done
+    } catch (err) {
+      if (err instanceof UnreachableError) for (const r of live) wave.settle(r, () => r.reject(err))
+    }
+    // No result (the script failed or was cut short): started alone; one that did start meanwhile fails "already
+    // active" there, and the caller's state read finds it running.
+    for (const r of live) wave.settle(r, () => void alone(r))
   }
 
   async managedsave(uri: string, uuid: string, signal?: AbortSignal): Promise<void> {
@@ -193,9 +218,6 @@ export class VirshDriver {
   }
   async destroy(uri: string, uuid: string, signal?: AbortSignal): Promise<void> {
     await this.run(v.destroyArgv(uri, uuid), signal)
-  }
-  async start(uri: string, uuid: string, signal?: AbortSignal): Promise<void> {
-    await this.run(v.startArgv(uri, uuid, this.options), signal)
   }
   /** Best effort: cancel a running job (a managedsave that ran out of time). */
   async abortJob(uri: string, uuid: string): Promise<void> {
@@ -220,13 +242,39 @@ export class VirshDriver {
   }
 }
 
-/** One caller's shutdown request waiting for (or in) its URI's next script. */
-interface ShutdownRequest {
+/** One caller's request waiting for (or in) its URI's next wave. */
+interface WaveRequest {
   uuid: string
   signal: AbortSignal | undefined
   resolve: () => void
   reject: (err: unknown) => void
-  onAbort?: () => void
+}
+
+/**
+ * A wave's script runs until every caller stopped waiting: each caller's signal lets only that caller go (rejected
+ * with its reason), the script's signal fires once all have gone. `settle` ends a caller's wait once, the first time.
+ */
+function holdWave(live: readonly WaveRequest[]): { signal: AbortSignal; settle: (r: WaveRequest, done: () => void) => void } {
+  const script = new AbortController()
+  let waiting = live.length
+  const settled = new Set<WaveRequest>()
+  const onAbort = new Map<WaveRequest, () => void>()
+  const settle = (r: WaveRequest, done: () => void) => {
+    if (settled.has(r)) return
+    settled.add(r)
+    r.signal?.removeEventListener('abort', onAbort.get(r) as () => void)
+    done()
+  }
+  for (const r of live) {
+    const abort = () =>
+      settle(r, () => {
+        r.reject(abortReason(r.signal as AbortSignal))
+        if (--waiting === 0) script.abort()
+      })
+    onAbort.set(r, abort)
+    r.signal?.addEventListener('abort', abort, { once: true })
+  }
+  return { signal: script.signal, settle }
 }
 
 /** Natural name order (web2 before web10), the order every report and plan lists guests in. */

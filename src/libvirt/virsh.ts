@@ -103,6 +103,53 @@ export const managedsaveArgv = (uri: string, uuid: string, o: VirshOptions = {})
 export const destroyArgv = (uri: string, uuid: string): string[] => virsh(uri, 'destroy', requireUuid(uuid))
 export const startArgv = (uri: string, uuid: string, o: VirshOptions = {}): string[] =>
   virsh(uri, 'start', requireUuid(uuid), ...(o.bypassCache ? ['--bypass-cache'] : []))
+/**
+ * Several guests' starts from one shell, all at once: virsh runs a script's commands one after another, and a start
+ * (a restore from a managed save above all) takes seconds, so each `virsh start` is a background job of its own.
+ * Each job prints its output (stdout and stderr) and then the trailer `@@UUID EXIT`, with one printf as it ends: one
+ * write, so a guest's result arrives whole as soon as it is known. `@@end` follows once every job has ended.
+ * Arguments: the URI, `--bypass-cache` or an empty word, then the UUIDs.
+ */
+export const STARTS_SCRIPT =
+  'u=$1; b=$2; shift 2; for g; do ( o=$(virsh -c "$u" start "$g" ${b:+"$b"} 2>&1); r=$?; printf \'%s\\n@@%s %s\\n\' "$o" "$g" "$r" ) & done; wait; echo @@end'
+export const startsArgv = (uri: string, uuids: readonly string[], o: VirshOptions = {}): string[] => [
+  'sh',
+  '-c',
+  STARTS_SCRIPT,
+  'sh',
+  uri,
+  o.bypassCache ? '--bypass-cache' : '',
+  ...uuids.map(requireUuid),
+]
+
+/** One guest's result in a startsArgv script's output. */
+export interface StartResult {
+  uuid: string
+  code: number
+  /** What its virsh printed, blank lines left out. */
+  output: string
+}
+
+/**
+ * Reads a startsArgv script's output line by line: the lines before a guest's trailer are its output (each job's
+ * section is one write, so sections never mix). `push` returns a guest's result at its trailer, 'end' at the end.
+ */
+export class StartsOutput {
+  private lines: string[] = []
+  constructor(private readonly uuids: ReadonlySet<string>) {}
+
+  push(line: string): StartResult | 'end' | undefined {
+    if (line === '@@end') return 'end'
+    const trailer = /^@@(\S+) (\d+)$/.exec(line)
+    if (trailer && this.uuids.has(trailer[1] as string)) {
+      const output = this.lines.join('\n')
+      this.lines = []
+      return { uuid: trailer[1] as string, code: Number(trailer[2]), output }
+    }
+    if (line.trim() !== '') this.lines.push(line)
+    return undefined
+  }
+}
 export const domjobabortArgv = (uri: string, uuid: string): string[] => virsh(uri, 'domjobabort', requireUuid(uuid))
 export const domtimeSyncArgv = (uri: string, uuid: string): string[] => virsh(uri, 'domtime', requireUuid(uuid), '--sync')
 export const agentPingArgv = (uri: string, uuid: string): string[] => virsh(uri, 'qemu-agent-command', requireUuid(uuid), '{"execute":"guest-ping"}')

@@ -6,6 +6,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunReport } from '../../src/core/report.js'
+import { RemoteError } from '../../src/core/errors.js'
+import { VirshDriver } from '../../src/libvirt/driver.js'
+import { createSshTransport } from '../../src/ssh/ssh-transport.js'
 import { labUpTestHost, REPO, TEST_URI, type TestHost } from './support/test-host.js'
 
 let host: TestHost
@@ -207,5 +210,39 @@ describe('host key checking (real known_hosts)', () => {
     expect(accepted.code).toBe(0)
     const again = cli(['status', '-i', inv, '--json'])
     expect(again.code).toBe(0)
+  })
+})
+
+describe('a wave of starts over the real sshd and libvirtd (one shell, every virsh start at once)', () => {
+  it("starts the guests that are off; the one already running fails with virsh's own error and exit code", async () => {
+    const off = ['wave-a', 'wave-b', 'wave-c'].map((n) => host.defineGuest(n, { running: false }))
+    const on = host.defineGuest('wave-on')
+    const t = createSshTransport({ agent: false, onWarning: () => {} })
+    try {
+      const session = await t.connect({
+        name: 'it1',
+        address: '127.0.0.1',
+        port: host.port,
+        user: 'root',
+        identityFiles: [host.clientKey],
+        jump: [],
+        uris: [TEST_URI],
+        become: false,
+        knownHostsFiles: [host.knownHosts],
+        vars: {},
+        groups: ['all'],
+      })
+      const d = new VirshDriver(session)
+      const results = await Promise.allSettled([...off, on].map((u) => d.start(TEST_URI, u)))
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected'])
+      const err = (results[3] as PromiseRejectedResult).reason as RemoteError
+      expect(err).toBeInstanceOf(RemoteError)
+      expect(err.command).toBe(`virsh -c ${TEST_URI} start ${on}`)
+      expect(err.exitCode).toBe(1)
+      expect(err.message).toMatch(/already active|already running/)
+      for (const u of [...off, on]) expect(states()[u]).toBe('running')
+    } finally {
+      await t.closeAll()
+    }
   })
 })

@@ -6,7 +6,7 @@ import { UnreachableError } from '../../src/core/errors.js'
 import type { Clock } from '../../src/core/clock.js'
 import type { HostSpec } from '../../src/inventory/types.js'
 import type { GuestState } from '../../src/core/types.js'
-import { LIST_SCRIPT } from '../../src/libvirt/virsh.js'
+import { LIST_SCRIPT, STARTS_SCRIPT } from '../../src/libvirt/virsh.js'
 import { DESCRIBE_SCRIPT } from '../../src/libvirt/describe.js'
 import { READ_SCRIPT, WRITE_SCRIPT, WRITE_THEN_SCRIPT } from '../../src/state/saved-list.js'
 import { ACQUIRE_SCRIPT, RELEASE_SCRIPT } from '../../src/state/host-lock.js'
@@ -427,7 +427,41 @@ export class FakeHost {
     )
   }
 
-  stream(argv: readonly string[], onLine: (line: string) => void): LineStream {
+  /**
+   * A STARTS_SCRIPT: the host's shell starts every guest at once, each logged and counted as the command it is (its
+   * exec), and prints each one's output and `@@UUID EXIT` trailer as it ends, then `@@end`.
+   */
+  private starts(argv: readonly string[], onLine: (line: string) => void, options: ExecOptions): LineStream {
+    const [uri, bypass, ...uuids] = argv.slice(4) as string[]
+    let closed = false
+    const done = (async (): Promise<ExecResult> => {
+      this.log.push({ at: this.clock.now(), host: this.name, argv: [...argv] })
+      if (this.unreachable) throw new UnreachableError(this.name, 'connection lost')
+      const emit = (line: string) => {
+        if (!closed && !options.signal?.aborted) onLine(line)
+      }
+      await Promise.all(
+        uuids.map(async (u) => {
+          const one = ['virsh', '-c', uri as string, 'start', u, ...(bypass ? [bypass] : [])]
+          // through exec, as each start was before it had a wave: logged, counted, and replaceable by a test
+          const r = await this.exec(one, options)
+          for (const l of `${r.stdout}${r.stderr}`.split('\n')) if (l.trim() !== '') emit(l)
+          emit(`@@${u} ${r.code ?? 143}`)
+        }),
+      )
+      emit('@@end')
+      return ok()
+    })()
+    return {
+      done,
+      close: () => {
+        closed = true
+      },
+    }
+  }
+
+  stream(argv: readonly string[], onLine: (line: string) => void, options: ExecOptions = {}): LineStream {
+    if (argv[0] === 'sh' && argv[2] === STARTS_SCRIPT) return this.starts(argv, onLine, options)
     this.log.push({ at: this.clock.now(), host: this.name, argv: [...argv] })
     const entry = { uri: argv[2] as string, onLine }
     this.listeners.add(entry)
@@ -470,7 +504,12 @@ export class FakeTransport implements Transport {
         if (!(argv[0] === 'sh' && argv[2] === 'reboot')) alive()
         return r
       },
-      stream: (argv, onLine) => h.stream(argv, onLine),
+      stream: (argv, onLine, o) => {
+        alive()
+        const s = h.stream(argv, onLine, o)
+        // a wave of starts learns of a reboot (a new link) like an exec does; a never-ending event stream never does
+        return { done: s.done.then((r) => (alive(), r)), close: s.close }
+      },
       onClose: () => undefined,
       close: async () => undefined,
     }

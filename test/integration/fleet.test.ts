@@ -219,19 +219,7 @@ describe('a wave of starts over the real sshd and libvirtd (one shell, every vir
     const on = host.defineGuest('wave-on')
     const t = createSshTransport({ agent: false, onWarning: () => {} })
     try {
-      const session = await t.connect({
-        name: 'it1',
-        address: '127.0.0.1',
-        port: host.port,
-        user: 'root',
-        identityFiles: [host.clientKey],
-        jump: [],
-        uris: [TEST_URI],
-        become: false,
-        knownHostsFiles: [host.knownHosts],
-        vars: {},
-        groups: ['all'],
-      })
+      const session = await t.connect(host.spec())
       const d = new VirshDriver(session)
       const results = await Promise.allSettled([...off, on].map((u) => d.start(TEST_URI, u)))
       expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected'])

@@ -4,7 +4,6 @@
 
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { HostSpec } from '../../src/inventory/types.js'
 import { createSshTransport, type SshTransport } from '../../src/ssh/ssh-transport.js'
 import { mergeEntries, removeEntries, SavedListStore, savedListPath, type SavedEntry } from '../../src/state/saved-list.js'
 import { labUpTestHost, TEST_URI, type TestHost } from './support/test-host.js'
@@ -26,29 +25,13 @@ afterAll(async () => {
   host?.down()
 }, TIMEOUT_MS)
 
-function spec(): HostSpec {
-  return {
-    name: 'it1',
-    address: '127.0.0.1',
-    port: host.port,
-    user: 'root',
-    identityFiles: [host.clientKey],
-    jump: [],
-    uris: [TEST_URI],
-    become: false,
-    knownHostsFiles: [host.knownHosts],
-    vars: {},
-    groups: ['all'],
-  }
-}
-
 /** One store per writer, each on its own transport: separate SSH connections, as separate runs have. */
 async function stores(n: number): Promise<SavedListStore[]> {
   return Promise.all(
     Array.from({ length: n }, async () => {
       const t = createSshTransport({ agent: false, retryBaseDelayMs: 100, onWarning: () => {} })
       transports.push(t)
-      return new SavedListStore(await t.connect(spec()), STATE_DIR, false)
+      return new SavedListStore(await t.connect(host.spec()), STATE_DIR, false)
     }),
   )
 }

@@ -6,6 +6,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import type { HostSpec } from '../../../src/inventory/types.js'
 
 export const REPO = resolve(import.meta.dirname, '../../..')
 export const TEST_URI = 'test+unix:///default'
@@ -16,6 +17,8 @@ export interface TestHost {
   clientKey: string
   knownHosts: string
   inventory: string
+  /** The host as the engine sees it (name it1, root, the lab's key and known_hosts, the test driver's URI). */
+  spec(): HostSpec
   ssh(command: string, input?: string): string
   defineGuest(name: string, opts?: { uuid?: string; running?: boolean }): string
   down(): void
@@ -78,6 +81,19 @@ export function labUpTestHost(opts: { dir?: string; basePort?: number } = {}): T
     clientKey,
     knownHosts,
     inventory,
+    spec: () => ({
+      name: 'it1',
+      address: '127.0.0.1',
+      port: basePort,
+      user: 'root',
+      identityFiles: [clientKey],
+      jump: [],
+      uris: [TEST_URI],
+      become: false,
+      knownHostsFiles: [knownHosts],
+      vars: {},
+      groups: ['all'],
+    }),
     ssh,
     defineGuest(name, o = {}) {
       const xml = `<domain type='test'><name>${name.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</name>${o.uuid ? `<uuid>${o.uuid}</uuid>` : ''}<memory>1024</memory><os><type>hvm</type></os></domain>`

@@ -12,12 +12,7 @@ import { RemoteError } from '../../../src/core/errors.js'
 import { VirshDriver } from '../../../src/libvirt/driver.js'
 import { startArgv, startsArgv, StartsOutput, STARTS_SCRIPT, type StartResult } from '../../../src/libvirt/virsh.js'
 import type { ExecOptions, ExecResult, HostSession } from '../../../src/ssh/transport.js'
-
-const URI = 'qemu:///system'
-const uuid = (n: number) => `0b8a6e4c-3f5e-4b9a-9d6a-2f1c8e7d5a${String(n).padStart(2, '0')}`
-const A = uuid(1)
-const B = uuid(2)
-const C = uuid(3)
+import { A, B, C, URI } from '../../support/guest-ids.js'
 
 describe('startsArgv and StartsOutput', () => {
   it('one shell gets the URI, the bypass-cache word and the UUIDs; a non-UUID is refused', () => {

@@ -4,12 +4,7 @@ import { VirshDriver } from '../../../src/libvirt/driver.js'
 import { domstatesArgv, parseDomstates } from '../../../src/libvirt/virsh.js'
 import { StateWatcher } from '../../../src/libvirt/watcher.js'
 import type { ExecResult, HostSession } from '../../../src/ssh/transport.js'
-
-const URI = 'qemu:///system'
-const uuid = (n: number) => `0b8a6e4c-3f5e-4b9a-9d6a-2f1c8e7d5a${String(n).padStart(2, '0')}`
-const A = uuid(1)
-const B = uuid(2)
-const C = uuid(3)
+import { A, B, C, URI } from '../../support/guest-ids.js'
 
 describe('domstatesArgv and parseDomstates', () => {
   it('one virsh script reads several guests between markers; an empty section is a failed read; cut output throws', () => {

@@ -310,6 +310,15 @@ describe('host-step events written by attachJournal', () => {
   })
 })
 
+/** fs.fsync (the thread pool's) held: each call's callback is kept for the test to run. */
+function holdPoolFsyncs() {
+  const calls: Array<(err: NodeJS.ErrnoException | null) => void> = []
+  const fsync = vi.spyOn(fs, 'fsync').mockImplementation(((_fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+    calls.push(cb)
+  }) as typeof fs.fsync)
+  return { calls, fsync }
+}
+
 describe('group commit of events', () => {
   it('queues events and writes them with one fsync; a durable append flushes them first, in order', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vf-gc-'))
@@ -341,10 +350,7 @@ describe('group commit of events', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vf-gc-'))
     const j = Journal.create({ stateDir: dir, command: 'shutdown' })
     const fsyncSync = vi.spyOn(fs, 'fsyncSync')
-    const calls: Array<(err: NodeJS.ErrnoException | null) => void> = []
-    const fsync = vi.spyOn(fs, 'fsync').mockImplementation(((_fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
-      calls.push(cb)
-    }) as typeof fs.fsync)
+    const { calls, fsync } = holdPoolFsyncs()
     try {
       j.appendSoon({ type: 'event', event: { type: 'log', level: 'info', message: 'one', at: 'x' } })
       await new Promise((r) => setTimeout(r, GROUP_COMMIT_MS + 30))
@@ -371,10 +377,7 @@ describe('group commit of events', () => {
   it('close during a group fsync is durable at once and closes the descriptor only when that fsync returns', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vf-gc-'))
     const j = Journal.create({ stateDir: dir, command: 'shutdown' })
-    const calls: Array<(err: NodeJS.ErrnoException | null) => void> = []
-    const fsync = vi.spyOn(fs, 'fsync').mockImplementation(((_fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
-      calls.push(cb)
-    }) as typeof fs.fsync)
+    const { calls, fsync } = holdPoolFsyncs()
     const fsyncSync = vi.spyOn(fs, 'fsyncSync')
     const closeSync = vi.spyOn(fs, 'closeSync')
     try {

@@ -27,6 +27,17 @@ export function orderGroups<T>(items: T[], orderOf: (t: T) => number | undefined
 }
 
 /**
+ * The order guests get their turn in: per phase (each tier with `--tiers`, else one phase), its order groups. A group
+ * finishes before the next starts, a phase before the next (behind the fleet-wide barrier). The same for a stop and
+ * a start, in opposite directions.
+ */
+export function turns<T extends { tags?: GuestTags }>(items: readonly T[], tiers: readonly string[], direction: 'stop' | 'start'): T[][][] {
+  const phases: T[][] = Array.from({ length: tiers.length + 1 }, () => [])
+  for (const t of items) phases[tiers.length > 0 ? tierPhase(t.tags?.tier, tiers, direction) : 0]!.push(t)
+  return phases.map((inPhase) => orderGroups(inPhase, (t) => t.tags?.order, direction))
+}
+
+/**
  * Fleet-wide phases (tiers): a host waits at the end of each phase until every other host still in the run has
  * finished that phase too. Hosts that end early (unreachable, failed) leave and are no longer waited for.
  */

@@ -17,7 +17,7 @@ import type { StartOptions, StartTarget } from './plan.js'
 import { planHostStart } from './plan.js'
 import type { ActionAttempt, GuestReport, RunReport } from '../core/report.js'
 import { anySignal, Semaphore } from '../core/semaphore.js'
-import { orderGroups, tierPhase } from './ordering.js'
+import { turns } from './ordering.js'
 import { Deadline } from './deadline.js'
 import { waitUntilReady } from './readiness.js'
 import { guestReady, hostReady, probeSpec, type GuestReady, type ReadyFlags } from './ready-settings.js'
@@ -242,11 +242,9 @@ export function startHostJob(o: StartRunOptions): HostJob {
     try {
       // Tier phases in reverse stop order (fleet-wide barrier), then ascending order groups with a pause between.
       const guests: GuestReport[] = []
-      const tiers = o.tiers ?? []
-      const last = tiers.length
-      for (let p = 0; p <= last; p++) {
-        const inPhase = plan.targets.filter((t) => (tiers.length > 0 ? tierPhase(t.tags?.tier, tiers, 'start') : 0) === p)
-        const groups = orderGroups(inPhase, (t) => t.tags?.order, 'start')
+      const phases = turns(plan.targets, o.tiers ?? [], 'start')
+      const last = phases.length - 1
+      for (const [p, groups] of phases.entries()) {
         for (const [i, group] of groups.entries()) {
           // Readiness gates the next group; the fixed pause is the fallback after a group with an unprobed guest.
           const prev = groups[i - 1] ?? []

@@ -21,7 +21,7 @@ import { predictHostStop } from './longest-first.js'
 import type { ActionAttempt, GuestOutcome, GuestReport, RunReport } from '../core/report.js'
 import { anySignal, manyListeners, Semaphore } from '../core/semaphore.js'
 import { TIMER_CANCELLED } from '../core/clock.js'
-import { orderGroups, tierPhase } from './ordering.js'
+import { turns } from './ordering.js'
 import { Deadline, type RequestTime } from './deadline.js'
 
 export interface StopRunOptions extends StopOptions {
@@ -120,20 +120,10 @@ export function stopHostJob(o: StopRunOptions): HostJob {
  */
 export function firstWave(plan: HostStopPlan, o: Pick<StopRunOptions, 'tiers' | 'libvirtGuestsList'>): StopTarget[] {
   if (o.libvirtGuestsList) return []
-  const group = stopTurns(plan, o.tiers ?? [])[0]?.[0] ?? []
+  const group = turns(plan.targets, o.tiers ?? [], 'stop')[0]?.[0] ?? []
   const starting = group.slice(0, Math.max(1, plan.settings.parallel))
   const uri = starting.find((t) => t.chain[0] === 'shutdown')?.guest.uri
   return starting.filter((t) => t.chain[0] === 'shutdown' && t.guest.uri === uri)
-}
-
-/**
- * The order guests get their turn in: per phase (each tier with `--tiers`, else one phase), its order groups. A group
- * finishes before the next starts, a phase before the next (behind the fleet-wide barrier).
- */
-function stopTurns(plan: HostStopPlan, tiers: readonly string[]): StopTarget[][][] {
-  const phases: StopTarget[][] = Array.from({ length: tiers.length + 1 }, () => [])
-  for (const t of plan.targets) phases[tiers.length > 0 ? tierPhase(t.tags?.tier, tiers, 'stop') : 0]!.push(t)
-  return phases.map((inPhase) => orderGroups(inPhase, (t) => t.tags?.order, 'stop'))
 }
 
 function baseReport(g: Guest, inList: Set<string>): Omit<GuestReport, 'outcome' | 'ok' | 'attempts' | 'durationMs'> {
@@ -250,9 +240,9 @@ async function executeStopPlan(
   try {
     // Tier phases (fleet-wide, with a barrier), then order groups (per host), each finished before the next.
     const results: GuestReport[] = []
-    const turns = stopTurns(plan, o.tiers ?? [])
-    const last = turns.length - 1
-    for (const [p, groups] of turns.entries()) {
+    const phases = turns(plan.targets, o.tiers ?? [], 'stop')
+    const last = phases.length - 1
+    for (const [p, groups] of phases.entries()) {
       for (const group of groups) results.push(...(await Promise.all(group.map(one))))
       if (o.barrier && p < last) await o.barrier.arrive(ctx.host.name, p)
     }

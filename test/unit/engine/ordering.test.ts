@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { FakeClock } from '../../../src/core/clock.js'
 import { InputError } from '../../../src/core/errors.js'
 import { EventBus, type FleetEvent } from '../../../src/core/events.js'
-import { orderGroups, PhaseBarrier, tierPhase } from '../../../src/engine/ordering.js'
+import { orderGroups, PhaseBarrier, tierPhase, turns } from '../../../src/engine/ordering.js'
 import { parseDescriptionTags } from '../../../src/libvirt/describe.js'
 import { runStart } from '../../../src/engine/start.js'
 import { runStop } from '../../../src/engine/stop.js'
@@ -27,6 +27,16 @@ describe('guest ordering', () => {
     expect(['app', 'db', undefined].map((t) => tierPhase(t, ['app', 'db'], 'stop'))).toEqual([1, 2, 0])
     expect(['app', 'db', undefined].map((t) => tierPhase(t, ['app', 'db'], 'start'))).toEqual([1, 0, 2])
   })
+  it('turns: tier phases, each split into order groups, one definition for both directions', () => {
+    const g = (name: string, order?: number, tier?: string) => ({ name, tags: { ...(order !== undefined ? { order } : {}), ...(tier ? { tier } : {}) } })
+    const items = [g('web1', 2, 'app'), g('web2', 1, 'app'), g('db1', 5, 'db'), g('misc'), g('cache', 2, 'app')]
+    const names = (phases: Array<Array<Array<{ name: string }>>>) => phases.map((groups) => groups.map((group) => group.map((t) => t.name)))
+    expect(names(turns(items, ['app', 'db'], 'stop'))).toEqual([[['misc']], [['web1', 'cache'], ['web2']], [['db1']]])
+    expect(names(turns(items, ['app', 'db'], 'start'))).toEqual([[['db1']], [['web2'], ['web1', 'cache']], [['misc']]])
+    // without tiers: one phase, whatever a guest's tier tag says
+    expect(names(turns(items, [], 'stop'))).toEqual([[['misc'], ['db1'], ['web1', 'cache'], ['web2']]])
+  })
+
   it('a barrier releases a phase once every remaining host reached it', async () => {
     const b = new PhaseBarrier(['h1', 'h2', 'h3'])
     let released = false

@@ -44,6 +44,11 @@ export interface GuestRef {
   name: string
 }
 
+/** A guest's identity on a host, as a map key: its URI and UUID (a name can change, and repeat across URIs). */
+export function guestId(g: { uri: string; uuid: string }): string {
+  return `${g.uri} ${g.uuid}`
+}
+
 export interface GuestReport extends GuestRef {
   initialState: GuestState
   finalState?: GuestState

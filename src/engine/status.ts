@@ -8,6 +8,7 @@ import type { Guest } from '../libvirt/types.js'
 import { SavedListStore } from '../state/saved-list.js'
 import type { SavedEntry } from '../state/saved-list.js'
 import type { Transport } from '../ssh/transport.js'
+import { guestId } from '../core/report.js'
 
 export interface HostStatusView {
   host: string
@@ -28,15 +29,15 @@ export async function collectStatus(hosts: HostSpec[], transport: Transport, for
         const driver = new VirshDriver(session)
         const store = new SavedListStore(session, host.stateDir, false)
         const saved = await store.read()
-        const listed = new Set(saved.entries.map((e) => `${e.uri} ${e.uuid}`))
+        const listed = new Set(saved.entries.map(guestId))
         const guests = await driver.listAll(host.uris)
-        const defined = new Set(guests.map((g) => `${g.uri} ${g.uuid}`))
+        const defined = new Set(guests.map(guestId))
         return {
           host: host.name,
           reachable: true,
           savedList: { path: store.path, entries: saved.entries },
-          guests: guests.map((g) => ({ ...g, inSavedList: listed.has(`${g.uri} ${g.uuid}`) })),
-          missing: saved.entries.filter((e) => !defined.has(`${e.uri} ${e.uuid}`)),
+          guests: guests.map((g) => ({ ...g, inSavedList: listed.has(guestId(g)) })),
+          missing: saved.entries.filter((e) => !defined.has(guestId(e))),
         }
       } catch (err) {
         return { host: host.name, reachable: false, error: errorMessage(err), guests: [], missing: [] }

@@ -18,7 +18,7 @@ import { runFleet } from './fleet.js'
 import type { HostStopPlan, StopOptions, StopTarget } from './plan.js'
 import { planHostStop } from './plan.js'
 import { predictHostStop } from './longest-first.js'
-import type { ActionAttempt, GuestOutcome, GuestReport, RunReport } from '../core/report.js'
+import { guestId, type ActionAttempt, type GuestOutcome, type GuestReport, type RunReport } from '../core/report.js'
 import { anySignal, manyListeners, Semaphore } from '../core/semaphore.js'
 import { TIMER_CANCELLED } from '../core/clock.js'
 import { turns } from './ordering.js'
@@ -96,7 +96,7 @@ export function stopHostJob(o: StopRunOptions): HostJob {
         list = res.list
         if (res.then) {
           first.sent(res.then)
-          for (const t of wave) asked.set(`${t.guest.uri} ${t.guest.uuid}`, sentAt)
+          for (const t of wave) asked.set(guestId(t.guest), sentAt)
         }
       } else list = await store.update(change)
       ctx.bus.emit({ type: 'saved-list-written', host: ctx.host.name, path: store.path, entries: list.entries.length, at: ctx.at() })
@@ -200,7 +200,7 @@ async function executeStopPlan(
       return r
     }
     // A guest already asked holds one of the first slots whatever happens next: its attempt reports what became of it.
-    const sent = asked.get(`${t.guest.uri} ${t.guest.uuid}`)
+    const sent = asked.get(guestId(t.guest))
     const wasAsked = sent !== undefined
     const gotSlot = await slots.acquireUnless(wasAsked ? undefined : anySignal([budget.signal, interrupt]))
     try {

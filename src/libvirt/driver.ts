@@ -9,6 +9,7 @@ import type { Guest } from './types.js'
 import type { GuestState } from '../core/types.js'
 import * as v from './virsh.js'
 import { DESCRIBE_SCRIPT, parseDescribeOutput, type GuestTags } from './describe.js'
+import { guestId } from '../core/report.js'
 
 export class VirshDriver {
   constructor(
@@ -98,9 +99,9 @@ export class VirshDriver {
    */
   shutdown(uri: string, uuid: string, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(abortReason(signal))
-    const early = this.sentEarly.get(`${uri} ${uuid}`)
+    const early = this.sentEarly.get(guestId({ uri, uuid }))
     if (early !== undefined) {
-      this.sentEarly.delete(`${uri} ${uuid}`)
+      this.sentEarly.delete(guestId({ uri, uuid }))
       // Confirmed by the script that went out with the saved list; one it did not confirm is asked again alone.
       if (early === 'ok') return Promise.resolve()
       return this.askAlone(uri, uuid, signal)
@@ -171,7 +172,7 @@ export class VirshDriver {
         } catch {
           // cut output: every request is asked again alone
         }
-        for (const u of uuids) this.sentEarly.set(`${uri} ${u}`, confirmed?.get(u) ?? 'failed')
+        for (const u of uuids) this.sentEarly.set(guestId({ uri, uuid: u }), confirmed?.get(u) ?? 'failed')
       },
     }
   }

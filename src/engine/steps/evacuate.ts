@@ -3,7 +3,7 @@
 // saved list (`migratedTo`), and send every guest that did not move through the stop step's own engine. Before
 // anything moves, the source must reach each destination it will use (evacuate/reach.ts).
 
-import type { GuestReport } from '../../core/report.js'
+import { guestId, type GuestReport } from '../../core/report.js'
 import { Semaphore } from '../../core/semaphore.js'
 import { matchesAny } from '../../core/glob.js'
 import type { HostSession } from '../../ssh/transport.js'
@@ -182,7 +182,7 @@ async function evacuateHost(ctx: StepContext, o: EvacuateOptions, opened: Destin
   await Promise.all(writes)
   if (writes.length > 0) ctx.state.savedList = { path: store.path, entries: (await store.read()).entries.length }
   for (const r of results)
-    if (r.outcome === 'migrated') ctx.state.guests.set(`evacuate:${r.job.uri} ${r.job.uuid}`, migratedReport(byUuid.get(r.job.uuid) as SourceGuest, r))
+    if (r.outcome === 'migrated') ctx.state.guests.set(`evacuate:${guestId(r.job)}`, migratedReport(byUuid.get(r.job.uuid) as SourceGuest, r))
 
   return fallbacks(ctx, o, facts, results)
 }

@@ -10,6 +10,7 @@ import type { HostJob } from '../fleet.js'
 import type { StepContext, StepHandler, StepResult } from './handler.js'
 import { list, optionLine, secs } from './options-line.js'
 import { hostReady, probeSpec } from '../ready-settings.js'
+import { guestId } from '../../core/report.js'
 
 export async function runGuestJob(ctx: StepContext, kind: 'stop' | 'start', job: HostJob): Promise<StepResult> {
   let r: Awaited<ReturnType<HostJob>>
@@ -20,7 +21,7 @@ export async function runGuestJob(ctx: StepContext, kind: 'stop' | 'start', job:
     if (err instanceof UnreachableError) await ctx.connection.drop()
     return { ok: false, partial: true, error: errorMessage(err) }
   }
-  for (const g of r.guests) ctx.state.guests.set(`${kind}:${g.uri} ${g.uuid}`, g)
+  for (const g of r.guests) ctx.state.guests.set(`${kind}:${guestId(g)}`, g)
   if (r.savedList) ctx.state.savedList = r.savedList
   const bad = r.guests.filter((g) => !g.ok)
   if (bad.length === 0) return { ok: true }

@@ -15,6 +15,7 @@ import { ok, type StepHandler } from './handler.js'
 import { migratedReport } from './evacuate.js'
 import { migrationEvents, tuningLine } from './migration-common.js'
 import { optionLine } from './options-line.js'
+import { guestId } from '../../core/report.js'
 
 export const returnGuests: StepHandler<'return'> = {
   kind: 'return',
@@ -103,8 +104,7 @@ export const returnGuests: StepHandler<'return'> = {
       )
       const back = results.filter((r) => r.outcome === 'migrated')
       for (const r of results) {
-        if (r.outcome === 'migrated')
-          ctx.state.guests.set(`return:${r.job.uri} ${r.job.uuid}`, { ...migratedReport(r.job, r), inSavedList: false, note: 'back home' })
+        if (r.outcome === 'migrated') ctx.state.guests.set(`return:${guestId(r.job)}`, { ...migratedReport(r.job, r), inSavedList: false, note: 'back home' })
         else problems.push(`${r.job.name}: still on ${r.job.source} (${r.outcome}: ${r.error ?? ''})`)
       }
       if (back.length > 0) {

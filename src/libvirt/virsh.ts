@@ -107,7 +107,8 @@ export const startArgv = (uri: string, uuid: string, o: VirshOptions = {}): stri
  * Several guests' starts from one shell, all at once: virsh runs a script's commands one after another, and a start
  * (a restore from a managed save above all) takes seconds, so each `virsh start` is a background job of its own.
  * Each job prints its output (stdout and stderr) and then the trailer `@@UUID EXIT`, with one printf as it ends: one
- * write, so a guest's result arrives whole as soon as it is known. `@@end` follows once every job has ended.
+ * write, which a pipe keeps whole up to 4 KiB (PIPE_BUF; a start prints a line or two), so a guest's result arrives
+ * whole as soon as it is known. `@@end` follows once every job has ended. Every value is an argument, never code.
  * Arguments: the URI, `--bypass-cache` or an empty word, then the UUIDs.
  */
 export const STARTS_SCRIPT =
@@ -132,7 +133,8 @@ export interface StartResult {
 
 /**
  * Reads a startsArgv script's output line by line: the lines before a guest's trailer are its output (each job's
- * section is one write, so sections never mix). `push` returns a guest's result at its trailer, 'end' at the end.
+ * section is one write, so sections do not mix; a section over 4 KiB could, and would then only lend its tail to the
+ * next guest's error text: the exit codes are in the trailers). `push` returns a guest's result at its trailer, 'end' at the end.
  */
 export class StartsOutput {
   private lines: string[] = []

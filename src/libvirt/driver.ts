@@ -99,14 +99,15 @@ export class VirshDriver {
    */
   shutdown(uri: string, uuid: string, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(abortReason(signal))
-    const early = this.sentEarly.get(guestId({ uri, uuid }))
+    const id = guestId({ uri, uuid })
+    const early = this.sentEarly.get(id)
     if (early !== undefined) {
-      this.sentEarly.delete(guestId({ uri, uuid }))
+      this.sentEarly.delete(id)
       // Confirmed by the script that went out with the saved list; one it did not confirm is asked again alone.
       if (early === 'ok') return Promise.resolve()
-      return this.askAlone(uri, uuid, signal)
+      return this.shutdownAlone(uri, uuid, signal)
     }
-    return this.enqueue('shutdown', uri, uuid, signal, (live) => this.sendShutdowns(uri, live))
+    return this.enqueue('shutdown', uri, uuid, signal, this.shutdownAlone, (live, wave) => this.sendShutdowns(uri, live, wave))
   }
 
   /**
@@ -117,14 +118,14 @@ export class VirshDriver {
    */
   start(uri: string, uuid: string, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(abortReason(signal))
-    return this.enqueue('start', uri, uuid, signal, (live) => this.sendStarts(uri, live))
+    return this.enqueue('start', uri, uuid, signal, this.startAlone, (live, wave) => this.sendStarts(uri, live, wave))
   }
 
-  /** One guest's shutdown request on its own exec: its own exit code and error. */
-  private async askAlone(uri: string, uuid: string, signal?: AbortSignal): Promise<void> {
+  /** One guest's request on its own exec: its own exit code and error. */
+  private readonly shutdownAlone = async (uri: string, uuid: string, signal?: AbortSignal): Promise<void> => {
     await this.run(v.shutdownArgv(uri, uuid, this.options), signal)
   }
-  private async startAlone(uri: string, uuid: string, signal?: AbortSignal): Promise<void> {
+  private readonly startAlone = async (uri: string, uuid: string, signal?: AbortSignal): Promise<void> => {
     await this.run(v.startArgv(uri, uuid, this.options), signal)
   }
 
@@ -134,10 +135,19 @@ export class VirshDriver {
   private readonly sentEarly = new Map<string, 'ok' | 'failed'>()
 
   /**
-   * Queue a request for its URI's wave of this kind: the first of a turn schedules `send` for the end of the turn,
-   * with every request made meanwhile whose caller still waits (one alone goes out alone).
+   * Queue a request for its URI's wave of this kind. The first of a turn schedules the wave for the end of the turn,
+   * with every request made meanwhile whose caller still waits: one alone goes out `alone`; several go to `together`,
+   * which settles the callers it has an answer for (a lost connection fails them all). Every caller it left waiting
+   * is asked again `alone`, which gives its own exit code and error.
    */
-  private enqueue(kind: string, uri: string, uuid: string, signal: AbortSignal | undefined, send: (live: WaveRequest[]) => Promise<void>): Promise<void> {
+  private enqueue(
+    kind: string,
+    uri: string,
+    uuid: string,
+    signal: AbortSignal | undefined,
+    alone: (uri: string, uuid: string, signal?: AbortSignal) => Promise<void>,
+    together: (live: WaveRequest[], wave: HeldWave) => Promise<void>,
+  ): Promise<void> {
     const key = `${kind} ${uri}`
     return new Promise<void>((resolve, reject) => {
       let wave = this.waves.get(key)
@@ -150,7 +160,7 @@ export class VirshDriver {
             if (r.signal?.aborted) r.reject(abortReason(r.signal))
             return !r.signal?.aborted
           })
-          if (live.length > 0) void send(live)
+          void sendWave(live, (r) => alone(uri, r.uuid, r.signal).then(r.resolve, r.reject), together)
         })
       }
       wave.push({ uuid, signal, resolve, reject })
@@ -177,24 +187,15 @@ export class VirshDriver {
     }
   }
 
-  private async sendShutdowns(uri: string, live: WaveRequest[]): Promise<void> {
-    const alone = (r: WaveRequest) => this.askAlone(uri, r.uuid, r.signal).then(r.resolve, r.reject)
-    if (live.length === 1) return void alone(live[0] as WaveRequest)
-    const wave = holdWave(live)
+  /** A wave of shutdown requests as one virsh script: a guest whose request it confirmed is answered. */
+  private async sendShutdowns(uri: string, live: WaveRequest[], wave: HeldWave): Promise<void> {
     const uuids = live.map((r) => r.uuid)
-    let confirmed: Map<string, 'ok' | 'failed'> | undefined
-    try {
-      confirmed = v.parseShutdowns((await this.session.exec(v.shutdownsArgv(uri, uuids, this.options), { signal: wave.signal })).stdout, uuids)
-    } catch (err) {
-      if (err instanceof UnreachableError) for (const r of live) wave.settle(r, () => r.reject(err))
-    }
-    for (const r of live) wave.settle(r, () => (confirmed?.get(r.uuid) === 'ok' ? r.resolve() : void alone(r)))
+    const confirmed = v.parseShutdowns((await this.session.exec(v.shutdownsArgv(uri, uuids, this.options), { signal: wave.signal })).stdout, uuids)
+    for (const r of live) if (confirmed.get(r.uuid) === 'ok') wave.settle(r, r.resolve)
   }
 
-  private async sendStarts(uri: string, live: WaveRequest[]): Promise<void> {
-    const alone = (r: WaveRequest) => this.startAlone(uri, r.uuid, r.signal).then(r.resolve, r.reject)
-    if (live.length === 1) return void alone(live[0] as WaveRequest)
-    const wave = holdWave(live)
+  /** A wave of starts as one shell: each guest is answered when its trailer arrives, with its own exit code. */
+  private async sendStarts(uri: string, live: WaveRequest[], wave: HeldWave): Promise<void> {
     const byUuid = new Map(live.map((r) => [r.uuid, r]))
     const output = new v.StartsOutput(new Set(byUuid.keys()))
     const onLine = (line: string) => {
@@ -204,14 +205,7 @@ export class VirshDriver {
       const command = quoteCommand(v.startArgv(uri, r.uuid, this.options))
       wave.settle(r, () => (res.code === 0 ? r.resolve() : r.reject(new RemoteError(this.session.host, command, res.code, res.output))))
     }
-    try {
-      await this.session.stream(v.startsArgv(uri, [...byUuid.keys()], this.options), onLine, { signal: wave.signal }).done
-    } catch (err) {
-      if (err instanceof UnreachableError) for (const r of live) wave.settle(r, () => r.reject(err))
-    }
-    // No result (the script failed or was cut short): started alone; one that did start meanwhile fails "already
-    // active" there, and the caller's state read finds it running.
-    for (const r of live) wave.settle(r, () => void alone(r))
+    await this.session.stream(v.startsArgv(uri, [...byUuid.keys()], this.options), onLine, { signal: wave.signal }).done
   }
 
   async managedsave(uri: string, uuid: string, signal?: AbortSignal): Promise<void> {
@@ -251,11 +245,17 @@ interface WaveRequest {
   reject: (err: unknown) => void
 }
 
+/** A wave in flight: the script's signal, and `settle`, which ends a caller's wait once, the first time. */
+interface HeldWave {
+  signal: AbortSignal
+  settle: (r: WaveRequest, done: () => void) => void
+}
+
 /**
  * A wave's script runs until every caller stopped waiting: each caller's signal lets only that caller go (rejected
- * with its reason), the script's signal fires once all have gone. `settle` ends a caller's wait once, the first time.
+ * with its reason), the script's signal fires once all have gone.
  */
-function holdWave(live: readonly WaveRequest[]): { signal: AbortSignal; settle: (r: WaveRequest, done: () => void) => void } {
+function holdWave(live: readonly WaveRequest[]): HeldWave {
   const script = new AbortController()
   let waiting = live.length
   const settled = new Set<WaveRequest>()
@@ -276,6 +276,29 @@ function holdWave(live: readonly WaveRequest[]): { signal: AbortSignal; settle: 
     r.signal?.addEventListener('abort', abort, { once: true })
   }
   return { signal: script.signal, settle }
+}
+
+/**
+ * Send the live requests of one wave: one request alone; several `together`, under holdWave. A lost connection fails
+ * every caller still waiting; any other failure of the script (an error exit, cut output) and any caller it gave no
+ * answer leave the caller to `alone`.
+ */
+async function sendWave(
+  live: WaveRequest[],
+  alone: (r: WaveRequest) => Promise<void>,
+  together: (live: WaveRequest[], wave: HeldWave) => Promise<void>,
+): Promise<void> {
+  if (live.length === 0) return
+  if (live.length === 1) return void alone(live[0] as WaveRequest)
+  const wave = holdWave(live)
+  try {
+    await together(live, wave)
+  } catch (err) {
+    if (err instanceof UnreachableError) for (const r of live) wave.settle(r, () => r.reject(err))
+  }
+  // For a start: one that did start meanwhile fails "already active" alone, and the caller's state read finds it
+  // running.
+  for (const r of live) wave.settle(r, () => void alone(r))
 }
 
 /** Natural name order (web2 before web10), the order every report and plan lists guests in. */

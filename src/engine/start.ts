@@ -73,8 +73,9 @@ export function startHostJob(o: StartRunOptions): HostJob {
         savedList: { path: store.path, entries: saved.entries.length },
       }
     }
+    // Only a restore is waited for: the event stream (an exec and a virsh process on the host) is opened for none other.
     const watcher = new StateWatcher(driver, ctx.clock, o.pollMs)
-    if (plan.targets.some((t) => t.kind === 'start')) watcher.start(ctx.host.uris)
+    if (plan.targets.some((t) => t.kind === 'start' && restores(t))) watcher.start(ctx.host.uris)
     const slots = new Semaphore(Math.max(1, plan.parallel))
     let nextStartAt = ctx.clock.now()
     const interrupt = ctx.signal ?? new AbortController().signal
@@ -151,6 +152,7 @@ export function startHostJob(o: StartRunOptions): HostJob {
         let confirmed = false
         try {
           await driver.start(guest.uri, guest.uuid, anySignal([deadline.signal, interrupt]))
+          confirmed = !restores(t)
         } catch (err) {
           // Raced with someone else starting it (or its answer came after the deadline)? Then it runs, as we want.
           const state = await driver.state(guest.uri, guest.uuid).catch(() => undefined)
@@ -260,6 +262,15 @@ export function startHostJob(o: StartRunOptions): HostJob {
       watcher.close()
     }
   }
+}
+
+/**
+ * Whether starting this guest restores a managed save. libvirt answers `virsh start` once a booted guest's CPUs run
+ * (virtfleet never starts one paused), so a boot is confirmed by its own success. A restore resumes the guest only if
+ * it ran when saved (Started, then Suspended otherwise): it is confirmed by the guest's state.
+ */
+function restores(t: StartTarget): boolean {
+  return !!t.guest?.managedSave || t.entry?.action === 'suspend'
 }
 
 function refOf(t: StartTarget): { uri: string; uuid: string; name: string } {

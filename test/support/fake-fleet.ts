@@ -36,6 +36,8 @@ export interface FakeGuestSpec {
   migrateFails?: string
   /** The agent answers only this long after the guest (re)started (a late-starting agent); default at once. */
   agentAfterMs?: number
+  /** Its managed save was made while it was paused: libvirt restores it paused (Started, then Suspended). */
+  restoresPaused?: boolean
 }
 
 interface FakeGuest extends Required<Omit<FakeGuestSpec, 'startFails' | 'uuid' | 'migrateFails'>> {
@@ -113,6 +115,7 @@ export class FakeHost {
       xmlExtra: '',
       migrateMs: 2000,
       agentAfterMs: 0,
+      restoresPaused: false,
       ...spec,
       uuid: spec.uuid ?? fakeUuid(),
       shutdownPending: false,
@@ -322,9 +325,10 @@ export class FakeHost {
       case 'start':
         if (g.state !== 'shut off') return fail('Domain is already active')
         if (g.startFails) return fail(g.startFails)
-        g.state = 'running'
+        g.state = g.managedSave && g.restoresPaused ? 'paused' : 'running'
         g.startedAt = this.clock.now()
         this.emit(g, g.managedSave ? 'Started Restored' : 'Started Booted')
+        if (g.state === 'paused') this.emit(g, 'Suspended Restored')
         g.managedSave = false
         return ok(`Domain '${g.name}' started\n\n`)
       case 'domjobabort':

@@ -88,9 +88,10 @@ describe('a connection lost mid-run', () => {
 
   it('start: a guest whose start was sent is reported with an unknown state, the host unreachable', async () => {
     const { clock, transport, fake, ctx } = setup()
-    const stopped = await clock.runUntil(runStop([hostSpec('hv1')], ctx, { pollMs: 5000 }))
+    // Suspended, so that the start is a restore, which is waited for (a boot is confirmed by its start's success).
+    const stopped = await clock.runUntil(runStop([hostSpec('hv1')], ctx, { pollMs: 5000, action: 'suspend' }))
     expect(stopped.exitCode).toBe(0)
-    // The fake boots at once; a guest that does not show up as running leaves the wait pending until the loss.
+    // The fake restores at once; a guest that does not show up as running leaves the wait pending until the loss.
     const h = fake.hosts.get('hv1')!
     const realExec = h.exec.bind(h)
     h.exec = async (argv, o) => (argv[3] === 'start' ? { code: 0, stdout: '', stderr: '' } : realExec(argv, o))

@@ -37,6 +37,42 @@ describe('start', () => {
     expect(host.files.has(savedListPath())).toBe(false)
   })
 
+  it('a boot is confirmed by its own start: no event stream, no state read', async () => {
+    const { host, stop, start, list, transport } = setup()
+    for (const n of ['a', 'b', 'c']) host.addGuest({ name: n, shutdownDelayMs: 100 })
+    await stop()
+    const before = transport.log.length
+    const r = await start({ parallel: 3 })
+    expect(r.exitCode).toBe(0)
+    expect(Object.values(byName(r)).map((g) => [g.name, g.outcome, g.finalState])).toEqual([
+      ['a', 'started', 'running'],
+      ['b', 'started', 'running'],
+      ['c', 'started', 'running'],
+    ])
+    const sent = transport.log.slice(before).map((x) => x.argv.join(' '))
+    expect(sent.filter((c) => c.includes('domstate') || c.includes(' event '))).toEqual([])
+    expect(list()).toEqual([])
+  })
+
+  it("a restore is confirmed by the guest's state: one restored paused is not reported running, and stays listed", async () => {
+    const { host, stop, start, list, transport } = setup()
+    host.addGuest({ name: 'ran', shutdownDelayMs: 100 })
+    host.addGuest({ name: 'was-paused', shutdownDelayMs: 100, restoresPaused: true })
+    await stop({ action: 'suspend' })
+    const before = transport.log.length
+    const r = await start({ parallel: 2, timeoutMs: 6000 })
+    expect(r.exitCode).toBe(2)
+    expect(byName(r).ran).toMatchObject({ outcome: 'started', ok: true, finalState: 'running' })
+    expect(byName(r)['was-paused']).toMatchObject({ outcome: 'not-started', ok: false, inSavedList: true })
+    expect(byName(r)['was-paused']?.error).toMatch(/not running within 6s/)
+    expect(host.guest('was-paused').state).toBe('paused')
+    // the restores were waited for on the event stream, and their state read
+    const sent = transport.log.slice(before).map((x) => x.argv.join(' '))
+    expect(sent.some((c) => c.includes(' event '))).toBe(true)
+    expect(sent.some((c) => c.includes('domstate'))).toBe(true)
+    expect(list()).toEqual(['was-paused'])
+  })
+
   it('a guest that fails to start stays in the list and gives exit code 2', async () => {
     const { host, stop, start, list } = setup()
     host.addGuest({ name: 'a', shutdownDelayMs: 100 })

@@ -2,6 +2,7 @@
 // them the agent, then ~/.ssh/id_{ed25519,ecdsa,rsa}), and private keys parsed once per transport, with a
 // passphrase from VIRTFLEET_SSH_PASSPHRASE or the askPassphrase callback for encrypted ones.
 
+import { createPrivateKey, type KeyObject } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -52,8 +53,32 @@ export class KeyStore {
       this.opts.onWarning?.(`identity file ${file} unusable: ${parsed.message}`, host)
       return undefined
     }
-    return Array.isArray(parsed) ? (parsed[0] as ParsedKey | undefined) : parsed
+    const key = Array.isArray(parsed) ? (parsed[0] as ParsedKey | undefined) : parsed
+    return key && signingWithKeyObject(key)
   }
+}
+
+/**
+ * ssh2 signs with the key's PEM text, which OpenSSL 3 decodes again for every signature: about 0.6 ms of the
+ * control machine's CPU per connection, for one key used on every host. This makes the key sign with a KeyObject
+ * decoded once, through ssh2's own sign (same algorithm choice, same signature format). Should ssh2's internals not be
+ * where they are in the pinned version, the key is left as it is.
+ */
+export function signingWithKeyObject(key: ParsedKey): ParsedKey {
+  const pemSymbol = Object.getOwnPropertySymbols(key).find((s) => s.description === 'Private key PEM')
+  const pem = pemSymbol && (key as unknown as Record<symbol, unknown>)[pemSymbol]
+  if (!pemSymbol || typeof pem !== 'string') return key
+  let keyObject: KeyObject
+  try {
+    keyObject = createPrivateKey(pem)
+  } catch {
+    return key
+  }
+  const sign = key.sign
+  // ssh2's sign reads the PEM from `this`: an object that inherits everything else from the key but has the KeyObject.
+  const signer = Object.create(key, { [pemSymbol]: { value: keyObject } }) as ParsedKey
+  key.sign = (data, algo) => sign.call(signer, data, algo)
+  return key
 }
 
 /** The identity files tried for a hop, in order (explicit ones with ~ expanded, else the OpenSSH defaults). */

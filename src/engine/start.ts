@@ -194,7 +194,7 @@ export function startHostJob(o: StartRunOptions): HostJob {
             ...(note ? { note } : {}),
             ...(listError ? { error: listError } : {}),
           })
-        if (o.syncTime && (guest.managedSave || t.entry?.action === 'suspend')) {
+        if (o.syncTime && restores(t)) {
           const y0 = ctx.clock.now()
           const yAt = ctx.at()
           try {

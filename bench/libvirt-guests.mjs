@@ -77,12 +77,16 @@ export async function benchVsLibvirtGuests(argv, log) {
 
 async function virtfleetOnce(dir, inventory, ports) {
   let events = ''
-  const watchers = ports.map((p) => {
+  const seen = ports.map(() => '')
+  const watchers = ports.map((p, i) => {
     const w = spawn('ssh', [...labSshArgs(dir, p), 'virsh -c qemu:///system event --all --loop --timestamp'], { stdio: ['ignore', 'pipe', 'ignore'] })
-    w.stdout.on('data', (d) => (events += d))
+    w.stdout.on('data', (d) => {
+      events += d
+      seen[i] += d
+    })
     return w
   })
-  execFileSync('sleep', ['1'])
+  await watchersListening(dir, ports, seen)
   const stateDir = mkdtempSync(join(tmpdir(), 'vf-lg-'))
   let r
   try {
@@ -110,6 +114,23 @@ async function virtfleetOnce(dir, inventory, ports) {
       ideal = Math.max(ideal, off - requested)
     }
   return { virtfleet: r.ms, ideal, toFirstRequest: firstRequest - r.t0 }
+}
+
+/**
+ * Wait until every host's `virsh event` stream is registered with libvirtd: a stream that is not yet would miss the
+ * Stopped events of a fast run. The proof is an event it printed: a metadata-change from setting a guest's persistent
+ * title and clearing it again (harmless; repeated until seen).
+ */
+async function watchersListening(dir, ports, seen) {
+  const probe =
+    'g=$(virsh -c qemu:///system list --all --name | head -n 1) && virsh -q -c qemu:///system desc "$g" --config --title vf-probe >/dev/null && virsh -q -c qemu:///system desc "$g" --config --title "" >/dev/null'
+  for (const [i, p] of ports.entries()) {
+    for (let tries = 0; !seen[i].includes("event 'metadata-change'"); tries++) {
+      if (tries === 50) throw new Error(`the virsh event stream on port ${p} printed nothing in 10 s`)
+      execFileSync('ssh', [...labSshArgs(dir, p), probe], { stdio: 'ignore' })
+      await new Promise((r) => setTimeout(r, 200))
+    }
+  }
 }
 
 export function printVsLibvirtGuests(rows) {

@@ -85,6 +85,8 @@ export interface HostReport {
   durationMs: number
   guests: GuestReport[]
   savedList?: { path: string; entries: number }
+  /** What went wrong without failing the host (a host budget run out, a silent event stream), in order. */
+  warnings?: string[]
   /** Host-level steps of a rolling run or playbook, in order. */
   steps?: StepReport[]
   /** What the durations of earlier runs predicted for this host's guest actions (stop with a history). */

@@ -48,12 +48,21 @@ export async function runFleet(hosts: HostSpec[], ctx: RunContext, job: HostJob)
   ctx.bus.emit({ type: 'run-start', command: ctx.command, runId: ctx.runId, hosts: hosts.map((h) => h.name), check: ctx.check, at: startedAt })
 
   const predictions = new Map<string, HostPrediction>()
+  // A host's warnings (log events) go into its report too: a live tree shows no log, and --json prints none.
+  const warnings = new Map<string, string[]>()
+  const unsubscribe = ctx.bus.on((e) => {
+    if (e.type !== 'log' || e.level !== 'warn' || e.host === undefined) return
+    const list = warnings.get(e.host)
+    if (list) list.push(e.message)
+    else warnings.set(e.host, [e.message])
+  })
   const reports = await pMap(
     hosts,
     async (host): Promise<HostReport> => {
       const h0 = ctx.clock.now()
       const finish = (r: Omit<HostReport, 'durationMs' | 'host'>): HostReport => {
-        const report: HostReport = { host: host.name, durationMs: Math.round(ctx.clock.now() - h0), ...r }
+        const warned = warnings.get(host.name)
+        const report: HostReport = { host: host.name, durationMs: Math.round(ctx.clock.now() - h0), ...r, ...(warned ? { warnings: warned } : {}) }
         ctx.bus.emit({ type: 'host-done', host: host.name, report, at: at() })
         ctx.onHostDone?.(host.name)
         return report
@@ -94,7 +103,7 @@ export async function runFleet(hosts: HostSpec[], ctx: RunContext, job: HostJob)
       }
     },
     { concurrency: Math.max(1, ctx.forks ?? 10), stopOnError: false },
-  )
+  ).finally(unsubscribe)
 
   const interrupted = ctx.signal?.aborted ?? false
   // In host order, as pMap takes them (unreachable hosts have no prediction and take no slot here).

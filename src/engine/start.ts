@@ -10,6 +10,7 @@ import { guestOrdering } from '../inventory/guest-ordering.js'
 import { VirshDriver } from '../libvirt/driver.js'
 import type { Guest } from '../libvirt/types.js'
 import { StateWatcher } from '../libvirt/watcher.js'
+import { warnSilentStreams } from './silent-streams.js'
 import { SavedListStore, removeEntries } from '../state/saved-list.js'
 import type { HostJob, RunContext } from './fleet.js'
 import { runFleet } from './fleet.js'
@@ -259,6 +260,7 @@ export function startHostJob(o: StartRunOptions): HostJob {
       return { guests, savedList: { path: store.path, entries: remaining } }
     } finally {
       o.barrier?.leave(ctx.host.name)
+      warnSilentStreams(ctx, watcher)
       watcher.close()
     }
   }

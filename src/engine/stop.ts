@@ -12,6 +12,7 @@ import type { Action } from '../core/types.js'
 import { VirshDriver } from '../libvirt/driver.js'
 import type { Guest } from '../libvirt/types.js'
 import { StateWatcher } from '../libvirt/watcher.js'
+import { warnSilentStreams } from './silent-streams.js'
 import { SavedListStore, mergeEntries, type SavedList } from '../state/saved-list.js'
 import type { HostJob, HostJobContext, RunContext } from './fleet.js'
 import { runFleet } from './fleet.js'
@@ -108,6 +109,7 @@ export function stopHostJob(o: StopRunOptions): HostJob {
         ...predicted,
       }
     } finally {
+      warnSilentStreams(ctx, watcher)
       watcher.close()
     }
   }

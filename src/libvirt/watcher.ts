@@ -59,6 +59,8 @@ export class StateWatcher {
   private pollTimer?: AbortController
   private closed = false
   private readonly reads = new Map<string, ReadQueue>()
+  /** Per URI with a stream: the events it delivered, and the waits only the poll saw end. */
+  private readonly heard = new Map<string, { events: number; endedByPoll: number }>()
   /** Why the host's connection was lost, once it was. */
   lostError?: Error
 
@@ -82,6 +84,7 @@ export class StateWatcher {
   /** Open the event stream for each URI; streams that fail leave the poll in charge. */
   start(uris: string[]): void {
     for (const uri of uris) {
+      this.heard.set(uri, { events: 0, endedByPoll: 0 })
       const stream = this.driver.session.stream(eventLoopArgv(uri), (line) => this.onLine(uri, line), { become: true })
       stream.done.catch(() => undefined)
       this.streams.push(stream)
@@ -92,6 +95,8 @@ export class StateWatcher {
   private onLine(uri: string, line: string): void {
     const ev = parseEventLine(line)
     if (!ev) return
+    const heard = this.heard.get(uri)
+    if (heard) heard.events++
     for (const w of this.waiters) {
       if (w.uri !== uri || w.name !== ev.name) continue
       // libvirt sends Stopped once the guest's process is gone: the guest is off, asking domstate again adds nothing.
@@ -101,7 +106,7 @@ export class StateWatcher {
     }
   }
 
-  private async check(w: Waiter): Promise<void> {
+  private async check(w: Waiter, byPoll = false): Promise<void> {
     if (!this.waiters.has(w)) return
     if (w.checking) {
       // A state read is in flight and may predate the event that asked for this one: read once more after it.
@@ -113,7 +118,11 @@ export class StateWatcher {
       do {
         w.again = false
         const state = await this.readState(w.uri, w.uuid)
-        if (reached(state, w.want) && this.waiters.delete(w)) w.resolve('reached')
+        if (reached(state, w.want) && this.waiters.delete(w)) {
+          const heard = byPoll ? this.heard.get(w.uri) : undefined
+          if (heard) heard.endedByPoll++
+          w.resolve('reached')
+        }
       } while (w.again && this.waiters.has(w))
     } catch {
       // connection trouble: the poll or the caller's timeout decides
@@ -172,7 +181,7 @@ export class StateWatcher {
       } catch {
         return
       }
-      await Promise.all([...this.waiters].map((w) => this.check(w)))
+      await Promise.all([...this.waiters].map((w) => this.check(w, true)))
     }
   }
 
@@ -201,6 +210,15 @@ export class StateWatcher {
     timer.abort(TIMER_CANCELLED)
     signal?.removeEventListener('abort', onAbort)
     return r
+  }
+
+  /**
+   * The URIs whose event stream delivered nothing while waits on them ended only at a poll: a libvirtd that stopped
+   * delivering events (seen on a lab host: `virsh event` silent while `virsh list` answered), or a stream that never
+   * registered. Each such wait took up to one poll interval longer than it had to.
+   */
+  silentStreams(): Array<{ uri: string; endedByPoll: number; pollMs: number }> {
+    return [...this.heard].filter(([, h]) => h.events === 0 && h.endedByPoll > 0).map(([uri, h]) => ({ uri, endedByPoll: h.endedByPoll, pollMs: this.pollMs }))
   }
 
   close(): void {

@@ -11,7 +11,7 @@ const GUEST: Shape = {
   children: { attempts: { items: ATTEMPT } },
 }
 const HOST: Shape = {
-  keys: ['host', 'status', 'error', 'durationMs', 'predicted', 'savedList', 'guests'],
+  keys: ['host', 'status', 'error', 'durationMs', 'predicted', 'savedList', 'warnings', 'guests'],
   children: { savedList: { keys: ['path', 'entries'] }, predicted: { keys: ['durationMs', 'withoutHistory'] }, guests: { items: GUEST } },
 }
 const REPORT: Shape = {

@@ -60,6 +60,7 @@ export function renderSummary(report: RunReport, opts: { color: boolean }): stri
     lines.push('no hosts selected')
   }
   lines.push('')
+  for (const h of report.hosts) for (const w of h.warnings ?? []) lines.push(yellow(c, `warning: ${h.host}: ${w}`))
   const predicted = predictionLine(report)
   if (predicted) lines.push(predicted)
   lines.push(`${hostCountsLine(report)} · ${guestCountsLine(report)}`)

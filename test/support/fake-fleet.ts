@@ -69,6 +69,8 @@ export class FakeHost {
   readonly files = new Map<string, string>()
   private listeners = new Set<{ uri: string; onLine: (l: string) => void }>()
   unreachable = false
+  /** A libvirtd that no longer delivers events: event streams open and stay silent. */
+  silentEvents = false
   bootId = 'boot-1'
   /** How long a reboot keeps SSH away; a reboot command failing makes `reboot` exit 1. */
   rebootDownMs = 5000
@@ -132,6 +134,7 @@ export class FakeHost {
   }
 
   private emit(g: FakeGuest, text: string): void {
+    if (this.silentEvents) return
     const ts = this.clock.wallTime().toISOString().replace('T', ' ').replace('Z', '+0000')
     for (const l of this.listeners) if (l.uri === g.uri) l.onLine(`${ts}: event 'lifecycle' for domain '${g.name}': ${text}`)
   }

@@ -183,3 +183,60 @@ describe('StateWatcher and lifecycle events', () => {
     expect(mayReach('Suspended', 'running')).toBe(false)
   })
 })
+
+describe('StateWatcher and a silent event stream', () => {
+  it('names a URI whose stream delivered no event while a wait ended only at the poll', async () => {
+    const clock = new FakeClock()
+    const { s, execs } = eventSession(['running', 'shut off'])
+    const w = new StateWatcher(new VirshDriver(s), clock, 5000)
+    w.start([g2.uri])
+    const waiting = w.waitFor(g2, 'off', 300_000)
+    await settle()
+    expect(execs).toHaveLength(1) // the check made when the wait begins: still running
+    expect(w.silentStreams()).toEqual([])
+    await clock.advance(5000)
+    expect(await waiting).toBe('reached')
+    expect(execs).toHaveLength(2) // the poll's read
+    expect(w.silentStreams()).toEqual([{ uri: g2.uri, endedByPoll: 1, pollMs: 5000 }])
+    w.close()
+  })
+
+  it('a stream that delivered any event is not silent, even if a wait still ended at the poll', async () => {
+    const clock = new FakeClock()
+    const { s, event } = eventSession(['running', 'shut off'])
+    const w = new StateWatcher(new VirshDriver(s), clock, 5000)
+    w.start([g2.uri])
+    const waiting = w.waitFor(g2, 'off', 300_000)
+    await settle()
+    event('g1', 'Shutdown Finished after guest request') // heard, but the Stopped that follows is lost
+    await clock.advance(5000)
+    expect(await waiting).toBe('reached')
+    expect(w.silentStreams()).toEqual([])
+    w.close()
+  })
+
+  it('a wait that the first check ends, or one that times out, says nothing about the stream', async () => {
+    const clock = new FakeClock()
+    const { s } = eventSession(['shut off', 'running'])
+    const w = new StateWatcher(new VirshDriver(s), clock, 5000)
+    w.start([g2.uri])
+    expect(await w.waitFor(g2, 'off', 300_000)).toBe('reached')
+    const waiting = w.waitFor(g2, 'off', 12_000)
+    await clock.advance(12_000)
+    expect(await waiting).toBe('timeout')
+    expect(w.silentStreams()).toEqual([])
+    w.close()
+  })
+
+  it('a wait ended by the poll on a URI without a stream counts against no stream', async () => {
+    const clock = new FakeClock()
+    const { s } = eventSession(['running', 'shut off'])
+    const w = new StateWatcher(new VirshDriver(s), clock, 5000)
+    w.start(['qemu:///session'])
+    const waiting = w.waitFor(g2, 'off', 300_000)
+    await clock.advance(5000)
+    expect(await waiting).toBe('reached')
+    expect(w.silentStreams()).toEqual([])
+    w.close()
+  })
+})

@@ -19,6 +19,13 @@ describe('reportToJson', () => {
     expect(Object.keys(parsed.hosts[0]!.guests[0]!.attempts[0]!)).toEqual(['action', 'reason', 'result', 'startedAt', 'endedAt', 'durationMs'])
   })
 
+  it("puts a host's warnings after its saved list, before its guests", () => {
+    const warned = { ...runReport, hosts: runReport.hosts.map((h, i) => (i === 0 ? { ...h, warnings: ['w1'] } : h)) }
+    const parsed = JSON.parse(reportToJson(warned)) as RunReport
+    expect(Object.keys(parsed.hosts[0]!)).toEqual(['host', 'status', 'durationMs', 'savedList', 'warnings', 'guests'])
+    expect(parsed.hosts[0]!.warnings).toEqual(['w1'])
+  })
+
   it('does not depend on the insertion order of the input', () => {
     const shuffled = Object.fromEntries(Object.entries(runReport).reverse()) as unknown as RunReport
     expect(reportToJson(shuffled)).toBe(reportToJson(runReport))

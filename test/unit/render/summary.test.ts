@@ -35,6 +35,22 @@ describe('renderSummary', () => {
     expect(colouredWidths).toEqual(plainWidths)
   })
 
+  it("lists each host's warnings under the table, above the totals", () => {
+    const warned = {
+      ...runReport,
+      hosts: runReport.hosts.map((h, i) =>
+        i === 1 ? { ...h, warnings: ['host budget of 60s exhausted', "libvirt's event stream (qemu:///system) delivered no event"] } : h,
+      ),
+    }
+    const lines = renderSummary(warned, { color: false }).split('\n')
+    const first = lines.indexOf('warning: h2: host budget of 60s exhausted')
+    expect(first).toBeGreaterThan(lines.findIndex((l) => l.startsWith('h2')))
+    expect(lines[first + 1]).toBe("warning: h2: libvirt's event stream (qemu:///system) delivered no event")
+    expect(lines.slice(first + 2, -2)).toEqual([])
+    expect(text).not.toContain('warning:')
+    expect(renderSummary(warned, { color: true })).toContain('\u001b[33mwarning: h2: host budget of 60s exhausted\u001b[0m')
+  })
+
   it('shows the plan for a check run', () => {
     const check = {
       ...runReport,

@@ -119,7 +119,7 @@ async function virtfleetOnce(dir, inventory, ports) {
 /**
  * Wait until every host's `virsh event` stream is registered with libvirtd: a stream that is not yet would miss the
  * Stopped events of a fast run. The proof is an event it printed: a metadata-change from setting a guest's persistent
- * title and clearing it again (harmless; repeated until seen).
+ * title and clearing it again (repeated until seen; the lab's guests carry no title, so none is lost).
  */
 async function watchersListening(dir, ports, seen) {
   const probe =

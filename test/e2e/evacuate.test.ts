@@ -159,6 +159,10 @@ describe('what cannot move, where nothing fits, and Ctrl-C', () => {
       '3m',
       '--migration-timeout',
       '2m',
+      // held to 16 MiB/s, a 96 MiB guest's copy takes about 6 s: unthrottled, a fast machine finished both migrations
+      // 1.5 s after the Ctrl-C, before an abort could land
+      '--bandwidth',
+      '16',
       '--output',
       'plain',
     ])
@@ -168,7 +172,7 @@ describe('what cannot move, where nothing fits, and Ctrl-C', () => {
     const deadline = Date.now() + 120_000
     while (Date.now() < deadline && !/migrate h2 → h\d: started/.test(out)) await new Promise((res) => setTimeout(res, 100))
     expect(out).toMatch(/migrate h2 → h1: started/) // h3 is too small for h2's guests
-    await new Promise((res) => setTimeout(res, 800)) // well inside a migration of about 4 s
+    await new Promise((res) => setTimeout(res, 800)) // well inside a migration of about 7 s
     child.kill('SIGINT')
     const code = await new Promise<number | null>((res) => child.once('exit', (c) => res(c)))
     expect(code, out).toBe(130)

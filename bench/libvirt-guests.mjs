@@ -76,14 +76,10 @@ export async function benchVsLibvirtGuests(argv, log) {
 }
 
 async function virtfleetOnce(dir, inventory, ports) {
-  let events = ''
   const seen = ports.map(() => '')
   const watchers = ports.map((p, i) => {
     const w = spawn('ssh', [...labSshArgs(dir, p), 'virsh -c qemu:///system event --all --loop --timestamp'], { stdio: ['ignore', 'pipe', 'ignore'] })
-    w.stdout.on('data', (d) => {
-      events += d
-      seen[i] += d
-    })
+    w.stdout.on('data', (d) => (seen[i] += d))
     return w
   })
   await watchersListening(dir, ports, seen)
@@ -98,7 +94,7 @@ async function virtfleetOnce(dir, inventory, ports) {
   }
   if (r.code !== 0) throw new Error(`virtfleet shutdown exited ${r.code}: ${r.err.trim().slice(-400)}`)
   const stopped = new Map()
-  for (const m of events.matchAll(/^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)\+0000: event 'lifecycle' for domain '(.*)': Stopped/gm))
+  for (const m of seen.join('').matchAll(/^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)\+0000: event 'lifecycle' for domain '(.*)': Stopped/gm))
     stopped.set(m[2], Date.parse(`${m[1].replace(' ', 'T')}Z`))
   const report = JSON.parse(r.out)
   let ideal = 0

@@ -34,8 +34,8 @@ export interface HandshakeLimits {
 /**
  * The TCP socket to a host, with Nagle's algorithm off. An exec is several small packets in a row (channel open, exec
  * request, stdin, EOF), and with Nagle on each waited for the peer's ACK of the one before; sshd sets TCP_NODELAY only
- * for sessions with a terminal, so it delays that ACK (40 ms on Linux). Measured on the lab: connect 81 -> 35 ms and
- * the saved-list write 106 -> 30 ms (docs/bench.md, "Nagle").
+ * for sessions with a terminal, so it delays that ACK (40 ms on Linux). Measured on the lab, paired medians: connect
+ * 84 -> 37 ms, the saved-list write 109 -> 33 ms (docs/bench.md, "Nagle's algorithm off").
  */
 export function openTcp(ep: Pick<Endpoint, 'address' | 'port'>): net.Socket {
   const sock = net.connect({ host: ep.address, port: ep.port })
